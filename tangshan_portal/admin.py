@@ -1,0 +1,131 @@
+from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+
+from .models import AuditEvent, County, Organisation, Scenario, User
+
+admin.site.site_header = _("Provider supervision — administration")
+admin.site.site_title = _("Provider supervision")
+admin.site.index_title = _("Work area")
+
+
+class ScopedAdminMixin:
+    """For admins whose queryset is limited to the user's data scope: an object outside the scope answers
+    404, exactly like one that does not exist, instead of the admin's redirect that confirms it exists."""
+
+    def _require_in_scope(self, request, object_id):
+        if object_id and self.get_object(request, unquote(object_id)) is None:
+            raise Http404
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        self._require_in_scope(request, object_id)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._require_in_scope(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        self._require_in_scope(request, object_id)
+        return super().delete_view(request, object_id, extra_context)
+
+
+@admin.register(County)
+class CountyAdmin(admin.ModelAdmin):
+    list_display = ["code", "name"]
+    search_fields = ["code", "name"]
+
+    def has_delete_permission(self, request, obj=None):
+        # Counties are referenced by enterprises and organisations; they are corrected, never removed.
+        return False
+
+
+@admin.register(Scenario)
+class ScenarioAdmin(admin.ModelAdmin):
+    list_display = ["name", "family", "code", "sort_order"]
+    list_filter = ["family"]
+    search_fields = ["name", "code"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class UserInline(admin.TabularInline):
+    model = User
+    fields = ["username", "full_name", "email", "is_active"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "county", "is_active", "created_at"]
+    list_filter = ["kind", "county", "is_active"]
+    search_fields = ["name"]
+    list_select_related = ["county"]
+    inlines = [UserInline]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ["username", "full_name", "organisation", "role_names", "is_staff", "is_active", "last_login"]
+    list_filter = ["groups", "is_staff", "is_active", "organisation__kind"]
+    search_fields = ["username", "full_name", "email", "organisation__name"]
+    list_select_related = ["organisation"]
+    autocomplete_fields = ["organisation"]
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("Person"), {"fields": ("full_name", "email", "phone", "organisation")}),
+        (_("Roles and access"), {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+        (_("Dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", "full_name", "organisation", "password1", "password2")}),
+    )
+    readonly_fields = ["last_login", "date_joined"]
+    filter_horizontal = ["groups"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+    @admin.display(description=_("roles"))
+    def role_names(self, obj):
+        return "、".join(str(group.name) for group in obj.groups.all())
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        # Only a superuser may make another superuser; a system administrator manages ordinary accounts.
+        if not request.user.is_superuser:
+            fields.append("is_superuser")
+        return fields
+
+    def has_delete_permission(self, request, obj=None):
+        # Accounts are deactivated, not deleted: decisions and the audit log keep pointing at them.
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["at", "actor_username", "action", "success", "object_repr", "ip_address", "path"]
+    list_filter = ["action", "success"]
+    search_fields = ["actor_username", "object_repr", "ip_address", "path"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

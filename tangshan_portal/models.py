@@ -1,0 +1,220 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .roles import Role
+
+
+class County(models.Model):
+    """A county-level division (区/县/市) of the city; loaded from PORTAL_COUNTIES_FILE."""
+
+    code = models.CharField(
+        _("division code"),
+        max_length=6,
+        unique=True,
+        validators=[RegexValidator(r"^\d{6}$", _("A division code has six digits."))],
+    )
+    name = models.CharField(_("name"), max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("county")
+        verbose_name_plural = _("counties")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(code__regex=r"^[0-9]{6}$"), name="county_code_six_digits"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ScenarioFamily(models.TextChoices):
+    """The four scenario families of Article 5."""
+
+    PRODUCTION = "production", _("Production process digitalisation")
+    LIFECYCLE = "lifecycle", _("Product lifecycle digitalisation")
+    SUPPLY_CHAIN = "supply_chain", _("Industry and supply chain digitalisation")
+    MANAGEMENT = "management", _("Smart management and decision-making")
+
+
+class Scenario(models.Model):
+    """A digital-transformation scenario named by Article 5; providers offer them and contracts cover them."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    family = models.CharField(_("scenario family"), max_length=20, choices=ScenarioFamily.choices)
+    name = models.CharField(_("name"), max_length=50)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+        verbose_name = _("service scenario")
+        verbose_name_plural = _("service scenarios")
+
+    def __str__(self):
+        return self.name
+
+
+class Organisation(models.Model):
+    """Every user acts for exactly one organisation; what they may see follows from it."""
+
+    class Kind(models.TextChoices):
+        BUREAU = "bureau", _("City bureau")
+        COUNTY_BUREAU = "county_bureau", _("County bureau")
+        PROVIDER = "provider", _("Service provider")
+        ENTERPRISE = "enterprise", _("Pilot enterprise")
+        INSTITUTION = "institution", _("Third-party support institution")
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    county = models.ForeignKey(
+        County,
+        verbose_name=_("county"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="organisations",
+        help_text=_("Required for a county bureau: it limits what the bureau's staff can see."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(kind="county_bureau") | models.Q(county__isnull=False),
+                name="county_bureau_has_county",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.kind == self.Kind.COUNTY_BUREAU and not self.county_id:
+            raise ValidationError({"county": _("A county bureau must name its county.")})
+
+
+class User(AbstractUser):
+    """A portal account. Chinese names are not split into first and last name, so one field holds it."""
+
+    full_name = models.CharField(_("full name"), max_length=100, blank=True)
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+    )
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self):
+        return self.full_name or self.username
+
+    def get_full_name(self):
+        return self.full_name or super().get_full_name()
+
+    @property
+    def roles(self):
+        """The roles this user holds, read from group membership (cached per request object)."""
+        if not hasattr(self, "_roles_cache"):
+            names = set(self.groups.values_list("name", flat=True)) if self.pk else set()
+            self._roles_cache = {role for role in Role if role.value in names}
+        return self._roles_cache
+
+    def has_role(self, role):
+        return Role(role) in self.roles
+
+    @property
+    def county(self):
+        """The county that limits a county bureau user's data scope, else None."""
+        org = self.organisation
+        if org is not None and org.kind == Organisation.Kind.COUNTY_BUREAU:
+            return org.county
+        return None
+
+
+class AuditQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("The audit log is append-only.")
+
+    def delete(self):
+        raise PermissionError("The audit log is append-only.")
+
+
+class AuditEvent(models.Model):
+    """An event that is not a state transition (those are in django-fsm-log's StateLog): logins, exports,
+    refusals. Rows are only ever inserted; PostgreSQL also refuses UPDATE and DELETE with a trigger."""
+
+    class Action(models.TextChoices):
+        LOGIN = "login", _("Login")
+        LOGIN_FAILED = "login_failed", _("Failed login")
+        LOGOUT = "logout", _("Logout")
+        PASSWORD_CHANGED = "password_changed", _("Password changed")
+        PERMISSION_DENIED = "permission_denied", _("Permission denied")
+        EXPORT = "export", _("Export")
+        IMPORT = "import", _("Import")
+        DOWNLOAD = "download", _("Download")
+
+    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # The name is copied so the record still says who acted after an account is renamed or removed.
+    actor_username = models.CharField(_("user name"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=30, choices=Action.choices, db_index=True)
+    success = models.BooleanField(_("succeeded"), default=True)
+    object_type = models.CharField(_("object type"), max_length=100, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    object_repr = models.CharField(_("object"), max_length=200, blank=True)
+    path = models.CharField(_("path"), max_length=300, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.get_action_display()}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("The audit log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The audit log is append-only.")
+
+
+class WorkerHeartbeat(models.Model):
+    """Written by a Celery task so /healthz can say whether a worker is consuming the queue."""
+
+    hostname = models.CharField(max_length=200, unique=True)
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("worker heartbeat")
+        verbose_name_plural = _("worker heartbeats")
+
+    def __str__(self):
+        return self.hostname

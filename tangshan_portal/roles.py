@@ -1,0 +1,116 @@
+"""The role groups of DESIGN.md and the model permissions each one holds.
+
+Permissions are declared here, in one place, and written to the groups by `sync_role_groups`, which every
+migration that adds models calls again; what a role may *see* beyond model permissions (its organisation,
+its county) is enforced by the selectors of each app.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    ENTERPRISE = "enterprise", _("Pilot enterprise")
+    PROVIDER = "provider", _("Service provider")
+    COUNTY = "county", _("County bureau")
+    OFFICER = "officer", _("Case officer")
+    APPROVER = "approver", _("Approver")
+    ASSESSOR = "assessor", _("Third-party assessor")
+    AUDITOR = "auditor", _("Auditor")
+    SYSADMIN = "sysadmin", _("System administrator")
+
+
+# Roles whose users work in the Django admin.
+STAFF_ROLES = frozenset({Role.COUNTY, Role.OFFICER, Role.APPROVER, Role.ASSESSOR, Role.AUDITOR, Role.SYSADMIN})
+
+REFERENCE = ["portal.view_county", "portal.view_scenario", "portal.view_organisation"]
+REGISTRY_READ = ["providers.view_provider", "enterprises.view_pilotenterprise", "enterprises.view_servicecontract"]
+REGISTRY_WRITE = [
+    "providers.add_provider",
+    "providers.change_provider",
+    "enterprises.add_pilotenterprise",
+    "enterprises.change_pilotenterprise",
+    "enterprises.add_servicecontract",
+    "enterprises.change_servicecontract",
+]
+SCHEDULES = [
+    f"django_celery_beat.{action}_{model}"
+    for model in ("periodictask", "crontabschedule", "intervalschedule", "clockedschedule", "solarschedule")
+    for action in ("view", "add", "change", "delete")
+]
+
+ROLE_PERMISSIONS = {
+    Role.ENTERPRISE: [],
+    Role.PROVIDER: [],
+    Role.COUNTY: [*REFERENCE, *REGISTRY_READ],
+    Role.OFFICER: [*REFERENCE, *REGISTRY_READ, *REGISTRY_WRITE, "django_fsm_log.view_statelog"],
+    Role.APPROVER: [*REFERENCE, *REGISTRY_READ, "django_fsm_log.view_statelog"],
+    Role.ASSESSOR: ["portal.view_county", "portal.view_scenario", "enterprises.view_pilotenterprise"],
+    # The auditor reads everything (including the audit log) and changes nothing: only view_ permissions.
+    Role.AUDITOR: [
+        *REFERENCE,
+        *REGISTRY_READ,
+        "portal.view_user",
+        "auth.view_group",
+        "portal.view_auditevent",
+        "django_fsm_log.view_statelog",
+        "django_celery_beat.view_periodictask",
+    ],
+    # The system administrator keeps accounts, reference data and schedules, and decides no case.
+    Role.SYSADMIN: [
+        "portal.view_user",
+        "portal.add_user",
+        "portal.change_user",
+        "auth.view_group",
+        "portal.view_organisation",
+        "portal.add_organisation",
+        "portal.change_organisation",
+        "portal.view_county",
+        "portal.add_county",
+        "portal.change_county",
+        "portal.view_scenario",
+        "portal.add_scenario",
+        "portal.change_scenario",
+        *SCHEDULES,
+    ],
+}
+
+
+def sync_role_groups(apps=None):
+    """Create the role groups and set each one's permissions to exactly ROLE_PERMISSIONS.
+
+    Takes the migration's `apps` so migrations can call it with historical models; permissions of models
+    that do not exist yet at that point are skipped and picked up by the migration that adds them.
+    Returns the permission names that could not be found.
+    """
+    if apps is None:
+        from django.apps import apps as global_apps
+
+        apps = global_apps
+    from django.contrib.auth.management import create_permissions
+
+    # Permissions are normally created after all migrations ran; a data migration needs them now.
+    # Historical app configs have no models_module, which makes create_permissions skip them.
+    for app_config in apps.get_app_configs():
+        original = getattr(app_config, "models_module", None)
+        app_config.models_module = original or True
+        try:
+            create_permissions(app_config, apps=apps, verbosity=0)
+        finally:
+            app_config.models_module = original
+
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    missing = []
+    for role, names in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=role.value)
+        perms = []
+        for name in names:
+            app_label, codename = name.split(".", 1)
+            perm = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+            if perm is None:
+                missing.append(name)
+            else:
+                perms.append(perm)
+        group.permissions.set(perms)
+    return missing

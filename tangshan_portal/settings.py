@@ -1,0 +1,247 @@
+"""The one settings file. Everything that differs between machines or cities comes from the environment.
+
+A city other than the default adopts the portal by setting the PORTAL_* variables below (names, document
+prefix, county list) and the policy numbers; no code changes.
+"""
+
+import json
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_str(name, default=""):
+    return os.environ.get(name, default)
+
+
+def env_bool(name, default=False):
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name, default):
+    value = os.environ.get(name)
+    return default if value in (None, "") else int(value)
+
+
+def env_float(name, default):
+    value = os.environ.get(name)
+    return default if value in (None, "") else float(value)
+
+
+def env_list(name, default=()):
+    value = os.environ.get(name)
+    if value in (None, ""):
+        return list(default)
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+DEBUG = env_bool("DJANGO_DEBUG", True)
+
+# A development key is only acceptable while DEBUG is on; production must bring its own.
+_DEV_SECRET_KEY = "dev-only-insecure-key-never-use-in-production"  # noqa: S105 (refused when DEBUG is off)
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", _DEV_SECRET_KEY if DEBUG else "")
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+if not DEBUG:
+    if not SECRET_KEY or SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 50:
+        raise ImproperlyConfigured(
+            "DJANGO_DEBUG=0 requires DJANGO_SECRET_KEY: a random value of at least 50 characters."
+        )
+    if not ALLOWED_HOSTS:
+        raise ImproperlyConfigured("DJANGO_DEBUG=0 requires DJANGO_ALLOWED_HOSTS (comma-separated host names).")
+
+INSTALLED_APPS = [
+    "tangshan_portal.apps.PortalConfig",
+    "providers",
+    "enterprises",
+    "evaluations",
+    "complaints",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_fsm_log",
+    "django_celery_beat",
+    "django_celery_results",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "tangshan_portal.urls"
+WSGI_APPLICATION = "tangshan_portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "tangshan_portal.context_processors.portal",
+            ],
+        },
+    },
+]
+
+# SQLite is the embedded default so that `make run` needs no server; DATABASE_URL selects PostgreSQL.
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+    )
+}
+# A request that fails leaves nothing half saved.
+DATABASES["default"]["ATOMIC_REQUESTS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Without a busy timeout the web process and the Celery worker trip over each other's write locks.
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "portal.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Language and time -------------------------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env_str("DJANGO_TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and media files (served locally: the bureau network has no CDN) --------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+
+# --- Redis: Celery broker and cache when REDIS_URL is set; embedded fallbacks otherwise -----------------
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS = {}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CELERY_BROKER_URL = "filesystem://"
+    _broker_dir = Path(env_str("CELERY_FILESYSTEM_DIR", str(BASE_DIR / "var" / "celery")))
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "out"),
+        "data_folder_out": str(_broker_dir / "out"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "store_processed": False,
+        # Without a control folder the filesystem transport cannot carry broadcast (remote control) messages.
+        "control_folder": str(_broker_dir / "control"),
+    }
+    CELERY_FILESYSTEM_DIRS = [_broker_dir / name for name in ("out", "processed", "control")]
+
+CELERY_RESULT_BACKEND = "django-db"
+CELERY_RESULT_EXTENDED = True
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+
+# --- E-mail ------------------------------------------------------------------------------------------
+EMAIL_BACKEND = env_str(
+    "DJANGO_EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env_str("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25)
+DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "portal@localhost")
+
+# --- Security (tightened further by the security issue) ----------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if not DEBUG and env_bool("DJANGO_BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
+}
+
+# --- The city that runs this portal ------------------------------------------------------------------
+PORTAL_CITY_NAME = env_str("PORTAL_CITY_NAME", "唐山市")
+PORTAL_AUTHORITY_NAME = env_str("PORTAL_AUTHORITY_NAME", "唐山市工业和信息化局")
+PORTAL_SITE_TITLE = env_str("PORTAL_SITE_TITLE", "唐山市中小企业数字化转型服务商监管平台")
+PORTAL_REGULATION_TITLE = env_str(
+    "PORTAL_REGULATION_TITLE", "唐山市中小企业数字化转型试点城市数字化服务商管理规范（试行）"
+)
+# The county-level divisions: a JSON file of [{"code": "130202", "name": "路南区"}, ...].
+PORTAL_COUNTIES_FILE = Path(
+    env_str("PORTAL_COUNTIES_FILE", str(BASE_DIR / "tangshan_portal" / "reference" / "counties-130200.json"))
+)
+
+
+def _load_counties(path):
+    with open(path, encoding="utf-8") as fh:
+        return [(row["code"], row["name"]) for row in json.load(fh)]
+
+
+PORTAL_COUNTIES = _load_counties(PORTAL_COUNTIES_FILE)
+
+# --- Policy numbers of the regulation (Art 12–16); each city may override them --------------------------
+WARNING_REPLY_DAYS = env_int("PORTAL_WARNING_REPLY_DAYS", 5)
+RECTIFICATION_DAYS_MAX = env_int("PORTAL_RECTIFICATION_DAYS_MAX", 30)
+MAX_RECTIFICATIONS = env_int("PORTAL_MAX_RECTIFICATIONS", 2)
+MAX_DISSATISFIED = env_int("PORTAL_MAX_DISSATISFIED", 2)
+REMINDER_DAYS = [int(d) for d in env_list("PORTAL_REMINDER_DAYS", ["7", "3", "1"])]
+SCHEDULE_LAG_THRESHOLD = env_float("PORTAL_SCHEDULE_LAG_THRESHOLD", 0.30)
+PRICE_DEVIATION_THRESHOLD = env_float("PORTAL_PRICE_DEVIATION_THRESHOLD", 0.20)
+APPEAL_WINDOW_DAYS = env_int("PORTAL_APPEAL_WINDOW_DAYS", 15)
+DOCUMENT_NUMBER_PREFIX = env_str("PORTAL_DOCUMENT_NUMBER_PREFIX", "唐工信")
+
+# Demo accounts are created by `seed_demo` only when this is on (never in production).
+PORTAL_DEMO_PASSWORD = env_str("PORTAL_DEMO_PASSWORD", "Demo-2026-pass")

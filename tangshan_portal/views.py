@@ -1,0 +1,87 @@
+import logging
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpResponseServerError, JsonResponse
+from django.shortcuts import redirect, render
+from django.template import loader
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from . import selectors
+from .audit import record_event
+from .models import AuditEvent
+
+logger = logging.getLogger(__name__)
+
+
+@require_GET
+def home(request):
+    return render(request, "portal/home.html", {"roles": selectors.home_role_sections()})
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """Liveness and dependencies for load balancers and monitoring: 200 when everything answers, else 503."""
+    checks = {}
+    healthy = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        checks["database"] = "ok"
+    except Exception:  # any driver error means "not healthy", which is what the probe must report
+        logger.exception("healthz: database check failed")
+        checks["database"] = "error"
+        healthy = False
+    if settings.REDIS_URL:
+        try:
+            cache.set("healthz", "ok", 5)
+            if cache.get("healthz") != "ok":
+                raise RuntimeError("cache round-trip returned another value")
+            checks["redis"] = "ok"
+        except Exception:
+            logger.exception("healthz: redis check failed")
+            checks["redis"] = "error"
+            healthy = False
+    if checks["database"] == "ok":
+        last = selectors.last_worker_heartbeat()
+        # Informational: a web node stays in rotation even while the workers are being restarted.
+        checks["worker_last_seen"] = last.isoformat() if last else None
+    checks["time"] = timezone.now().isoformat()
+    return JsonResponse({"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503)
+
+
+@login_required
+def password_change(request):
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        update_session_auth_hash(request, user)
+        record_event(AuditEvent.Action.PASSWORD_CHANGED, request=request, actor=user)
+        messages.success(request, _("Your password was changed."))
+        return redirect("password_change_done")
+    return render(request, "registration/password_change_form.html", {"form": form})
+
+
+def permission_denied(request, exception=None):
+    record_event(AuditEvent.Action.PERMISSION_DENIED, request=request, success=False)
+    return render(request, "403.html", status=403)
+
+
+def page_not_found(request, exception=None):
+    return render(request, "404.html", status=404)
+
+
+def server_error(request):
+    # No context processors, session or database here: the failure may be any of them.
+    body = loader.get_template("500.html").render({"PORTAL_SITE_TITLE": settings.PORTAL_SITE_TITLE})
+    return HttpResponseServerError(body)
