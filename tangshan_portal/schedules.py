@@ -1,0 +1,19 @@
+"""Periodic tasks are declared here and written into django-celery-beat's tables by `sync_schedules`, so that
+staff can see and pause them in the admin while the code stays the source of what should exist."""
+
+from django.db import transaction
+
+# name -> (task, every N seconds)
+PERIODIC_TASKS = {
+    "worker heartbeat": ("portal.record_worker_heartbeat", 60),
+}
+
+
+@transaction.atomic
+def sync_schedules():
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    for name, (task, seconds) in PERIODIC_TASKS.items():
+        interval, _ = IntervalSchedule.objects.get_or_create(every=seconds, period=IntervalSchedule.SECONDS)
+        # `enabled` is left alone on update: a pause set by staff in the admin survives a redeploy.
+        PeriodicTask.objects.update_or_create(name=name, defaults={"task": task, "interval": interval})
