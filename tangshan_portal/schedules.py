@@ -9,11 +9,15 @@ PERIODIC_TASKS = {
 }
 
 
-@transaction.atomic
-def sync_schedules():
+def sync_schedules(using="default"):
     from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-    for name, (task, seconds) in PERIODIC_TASKS.items():
-        interval, _ = IntervalSchedule.objects.get_or_create(every=seconds, period=IntervalSchedule.SECONDS)
-        # `enabled` is left alone on update: a pause set by staff in the admin survives a redeploy.
-        PeriodicTask.objects.update_or_create(name=name, defaults={"task": task, "interval": interval})
+    with transaction.atomic(using=using):
+        for name, (task, seconds) in PERIODIC_TASKS.items():
+            interval, _ = IntervalSchedule.objects.using(using).get_or_create(
+                every=seconds, period=IntervalSchedule.SECONDS
+            )
+            # `enabled` is left alone on update: a pause set by staff in the admin survives a redeploy.
+            PeriodicTask.objects.using(using).update_or_create(
+                name=name, defaults={"task": task, "interval": interval}
+            )
