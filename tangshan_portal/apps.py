@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from django.apps import AppConfig
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -14,16 +16,24 @@ class PortalConfig(AppConfig):
 
         from . import signals  # noqa: F401  (connects the audit receivers)
 
-        post_migrate.connect(_sync_schedules_after_migrate, sender=self, dispatch_uid="portal_sync_schedules")
+        post_migrate.connect(_sync_after_migrate, sender=self, dispatch_uid="portal_sync_after_migrate")
 
         # The filesystem broker needs its folders before the first message; creating them here means
         # neither the web process nor the worker depends on who started first.
-        for folder in getattr(settings, "CELERY_FILESYSTEM_DIRS", []):
-            folder.mkdir(parents=True, exist_ok=True)
+        # WhiteNoise warns on every start while STATIC_ROOT is missing (before the first collectstatic).
+        for folder in [*getattr(settings, "CELERY_FILESYSTEM_DIRS", []), settings.STATIC_ROOT]:
+            Path(folder).mkdir(parents=True, exist_ok=True)
 
 
-def _sync_schedules_after_migrate(sender, using, **kwargs):
-    # Every deployment runs migrate; syncing here means the beat schedule can never lag behind the code.
+def _sync_after_migrate(sender, using, **kwargs):
+    """Every deployment runs migrate, and `flush` emits the same signal: syncing here means the role groups,
+    reference data and beat schedule always match the code and settings, also after a later migration
+    adds models or a test flushes the database."""
+    from .reference import load_counties, load_scenarios
+    from .roles import sync_role_groups
     from .schedules import sync_schedules
 
+    load_counties()
+    load_scenarios()
+    sync_role_groups()
     sync_schedules(using=using)

@@ -170,7 +170,8 @@ class AuditEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("actor"),
-        on_delete=models.SET_NULL,
+        # Accounts are deactivated, never deleted, while the audit log points at them.
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",

@@ -18,6 +18,4 @@ def sync_schedules(using="default"):
                 every=seconds, period=IntervalSchedule.SECONDS
             )
             # `enabled` is left alone on update: a pause set by staff in the admin survives a redeploy.
-            PeriodicTask.objects.using(using).update_or_create(
-                name=name, defaults={"task": task, "interval": interval}
-            )
+            PeriodicTask.objects.using(using).update_or_create(name=name, defaults={"task": task, "interval": interval})
