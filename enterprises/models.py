@@ -66,6 +66,10 @@ class PilotEnterprise(models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        if self.organisation_id and self.organisation.kind != Organisation.Kind.ENTERPRISE:
+            raise ValidationError({"organisation": _("Choose an organisation of the kind “pilot enterprise”.")})
+
 
 class ContractStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")

@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField
@@ -100,6 +101,10 @@ class Provider(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        if self.organisation_id and self.organisation.kind != Organisation.Kind.PROVIDER:
+            raise ValidationError({"organisation": _("Choose an organisation of the kind “service provider”.")})
 
     @property
     def is_in_pool(self):

@@ -45,7 +45,8 @@ ROLE_PERMISSIONS = {
     Role.COUNTY: [*REFERENCE, *REGISTRY_READ],
     Role.OFFICER: [*REFERENCE, *REGISTRY_READ, *REGISTRY_WRITE, "django_fsm_log.view_statelog"],
     Role.APPROVER: [*REFERENCE, *REGISTRY_READ, "django_fsm_log.view_statelog"],
-    Role.ASSESSOR: ["portal.view_county", "portal.view_scenario", "enterprises.view_pilotenterprise"],
+    # Assessors will see the enterprises assigned to them once assignments exist; until then, none.
+    Role.ASSESSOR: ["portal.view_county", "portal.view_scenario"],
     # The auditor reads everything (including the audit log) and changes nothing: only view_ permissions.
     Role.AUDITOR: [
         *REFERENCE,

@@ -1,0 +1,656 @@
+"""Deterministic demo data for `manage.py seed_demo`, and the USCC helpers the test factories share.
+
+The data is planned in memory first by `build_demo_plan`, a pure function of the seed, the county list and the
+scenario list, so every fresh database receives the same rows whatever it already holds. `seed_demo` then
+writes only what is missing, keyed on natural keys (USCC, contract number, organisation name, user name), so
+a second run creates nothing and leaves edits made through the portal alone.
+"""
+
+import json
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from stdnum.cn import uscc as stdnum_uscc
+
+SEED = 20260101
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+# 9 = registered with the market regulator, 1 = enterprise (GB 32100-2015 positions 1 and 2).
+USCC_ENTERPRISE_PREFIX = "91"
+CONTRACT_NUMBER_PREFIX = "TS-SZH-2026-"
+YEAR_START = date(2026, 1, 1)
+YEAR_END = date(2026, 12, 31)
+
+N_PROVIDERS = 30
+N_ENTERPRISES = 120
+
+# --- USCC ---------------------------------------------------------------------------------------------
+
+
+def uscc_from_body(division_code, body, prefix=USCC_ENTERPRISE_PREFIX):
+    """Complete 2 + 6 + 9 characters with the check digit and validate the result."""
+    first17 = f"{prefix}{division_code}{body}"
+    if len(first17) != 17:
+        raise ValueError(f"A USCC without its check digit has 17 characters, not {len(first17)}: {first17!r}")
+    return stdnum_uscc.validate(first17 + stdnum_uscc.calc_check_digit(first17))
+
+
+def random_uscc(rng, division_code):
+    # Codes issued since 2015 carry "MA" at the start of the organisation part; the factories use other
+    # leading letters, so demo rows and factory rows can never collide.
+    body = "MA" + "".join(rng.choice(USCC_ALPHABET) for _ in range(7))
+    return uscc_from_body(division_code, body)
+
+
+def sequential_uscc(n, division_code, tag="T"):
+    """The n-th code of a series; distinct tags give disjoint series (tests use one per factory)."""
+    if tag not in USCC_ALPHABET or tag in "0123456789M":
+        raise ValueError(f"tag must be a USCC letter other than M, got {tag!r}")
+    digits = []
+    for _ in range(8):
+        n, rest = divmod(n, len(USCC_ALPHABET))
+        digits.append(USCC_ALPHABET[rest])
+    if n:
+        raise ValueError("sequence number too large for eight base-31 characters")
+    return uscc_from_body(division_code, tag + "".join(reversed(digits)))
+
+
+def city_division_code(counties):
+    """The prefecture code (e.g. 130200) from any of its county codes."""
+    return counties[0][0][:4] + "00"
+
+
+# --- Word lists ------------------------------------------------------------------------------------------
+
+
+def _words(text):
+    return tuple(text.split())
+
+
+SURNAMES = (
+    "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏"
+    "钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段钱汤尹易常武乔贺龚文"
+)
+GIVEN_NAME_CHARS = (
+    "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建国志文俊海波宇浩鹏飞鑫晨雪梅琳婷颖慧佳欣怡晓东辉林斌亮凯"
+    "健振宏彬峰瑞博立新春永德庆长旭阳"
+)
+
+ROADS = _words(
+    "建设路 新华道 北新道 学院路 卫国路 长宁道 光明路 龙泽路 西山道 友谊路 文化路 "
+    "凤凰道 华岩路 裕华道 兴源道 朝阳道 南新道 复兴路 幸福道 创业路 科技路 工业路 "
+    "园区路 迎宾路 和平路"
+)
+PARKS = ("经济开发区", "高新技术产业开发区", "工业园区", "科技产业园")
+
+PROVIDER_BRANDS = _words(
+    "智造 冀联 数智 云帆 博远 汇智 锐思 数联 慧通 云鼎 智链 睿达 星河 卓信 易联 "
+    "天工 凌云 思源 鼎新 华数 恒信 瀚海 远景 精诚 海纳 创联 启航 融智 擎天 蓝海"
+)
+ENTERPRISE_BRANDS = _words(
+    "冀东 华远 金泰 恒达 宏兴 天成 鑫盛 永安 顺达 利达 荣信 海通 广源 聚成 晨光 "
+    "福瑞 安康 瑞丰 诚信 嘉禾 润泽 鸿运 泰昌 源丰 盛达 正通 兴业 德润 同力 新元 "
+    "东升 万通 宝利 金鼎 华瑞 众合 长兴 燕通 北辰 昌盛"
+)
+
+PROVIDER_TYPE_WORDS = {
+    "integrated": ("信息技术", "数字科技", "智能科技", "系统集成", "软件技术", "工业互联网"),
+    "product": ("云科技", "物联科技", "工业软件", "数据技术", "智能装备科技", "网络科技"),
+    "chain_leader": ("钢铁集团", "重工集团", "装备制造", "陶瓷集团", "化工集团", "汽车零部件"),
+}
+PROVIDER_TYPE_COUNTS = {"integrated": 12, "product": 12, "chain_leader": 6}
+# A chain leader is a large manufacturer; the capital is in units of 10,000 yuan, like the model field.
+PROVIDER_CAPITAL = {
+    "integrated": (1000, 2000, 3000, 5000, 8000, 10000),
+    "product": (100, 200, 300, 500, 800, 1000, 1500),
+    "chain_leader": (20000, 50000, 100000, 200000),
+}
+PROVIDER_SCOPE = {
+    "integrated": (
+        "软件开发",
+        "信息系统集成服务",
+        "工业互联网数据服务",
+        "信息技术咨询服务",
+        "数据处理和存储支持服务",
+        "智能控制系统集成",
+        "网络与信息安全软件开发",
+        "人工智能应用软件开发",
+    ),
+    "product": (
+        "工业控制计算机及系统销售",
+        "物联网技术服务",
+        "软件销售",
+        "云计算装备技术服务",
+        "智能仪器仪表销售",
+        "数字技术服务",
+        "工业设计服务",
+        "技术服务、技术开发、技术咨询、技术交流、技术转让、技术推广",
+    ),
+    "chain_leader": (
+        "钢、铁冶炼",
+        "通用设备制造",
+        "金属材料销售",
+        "供应链管理服务",
+        "工业互联网数据服务",
+        "货物进出口",
+        "信息系统集成服务",
+        "技术服务、技术开发、技术咨询、技术交流、技术转让、技术推广",
+    ),
+}
+SCOPE_TAIL = "（依法须经批准的项目，经相关部门批准后方可开展经营活动）"
+
+# Sub-industry, the words that appear in company names of that trade, and its share of the pilot.
+SUB_INDUSTRIES = (
+    ("钢铁及深加工", ("钢铁", "钢管", "金属制品", "精密钢材", "型钢"), 20),
+    ("装备制造", ("机械", "重工", "装备制造", "机电设备", "矿山机械"), 18),
+    ("陶瓷", ("陶瓷", "骨质瓷", "卫浴", "特种陶瓷"), 10),
+    ("化工", ("化工", "精细化工", "煤化工"), 8),
+    ("食品加工", ("食品", "粮油", "乳业", "食品科技"), 10),
+    ("纺织服装", ("纺织", "服饰", "针织"), 6),
+    ("建材", ("建材", "新型建材", "水泥制品", "玻璃"), 8),
+    ("汽车零部件", ("汽车零部件", "汽车配件", "汽车部件"), 8),
+    ("电子信息", ("电子", "电子科技", "电气"), 6),
+    ("新材料", ("新材料", "新材料科技", "复合材料"), 6),
+)
+INDUSTRY = "制造业"
+COMPANY_FORMS = ("有限公司", "有限公司", "有限公司", "有限公司", "股份有限公司", "有限责任公司")
+SIZES = (("medium", 2), ("small", 5), ("micro", 3))
+BASELINE_LEVELS = ((1, 45), (2, 45), (3, 10))
+
+# The first provider is always in the pool: its organisation is the demo provider account's.
+PROVIDER_STATUS_COUNTS = {
+    "in_pool": 19,
+    "applied": 3,
+    "warned": 2,
+    "under_rectification": 2,
+    "revoked": 2,
+    "rejected": 1,
+    "withdrawn": 1,
+}
+# Contracts with providers that stayed in the pool; the rest depend on the provider's standing.
+CONTRACT_STATUS_COUNTS = {
+    "draft": 7,
+    "signed": 8,
+    "in_progress": 16,
+    "internally_accepted": 8,
+    "accepted": 10,
+    "failed": 3,
+}
+CONTRACTS_PER_REVOKED = 2  # terminated by the revocation (Art 14)
+CONTRACTS_PER_WITHDRAWN = 2  # completed before the provider left the pool
+CONTRACTS_OUTSIDE_POOL = 2  # an applicant already at work: the Art 2 flag
+# (earliest start, latest start, shortest and longest duration in days) per contract status.
+CONTRACT_WINDOWS = {
+    "draft": (date(2026, 7, 1), date(2026, 10, 31), 60, 120),
+    "signed": (date(2026, 6, 1), date(2026, 9, 30), 90, 180),
+    "in_progress": (date(2026, 2, 1), date(2026, 6, 30), 120, 240),
+    "internally_accepted": (date(2026, 1, 5), date(2026, 3, 31), 60, 150),
+    "accepted": (date(2026, 1, 5), date(2026, 3, 31), 60, 150),
+    "failed": (date(2026, 1, 5), date(2026, 3, 31), 60, 150),
+    "terminated": (date(2026, 1, 5), date(2026, 4, 30), 150, 240),
+}
+LANDLINE_AREA_CODE = "0315"
+
+
+# --- Plans -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProviderPlan:
+    name: str
+    uscc: str
+    provider_type: str
+    status: str
+    legal_representative: str
+    address: str
+    county_code: str
+    business_scope: str
+    registered_capital: Decimal
+    contact_name: str
+    contact_phone: str
+    contact_email: str
+    scenario_codes: tuple
+
+
+@dataclass(frozen=True)
+class EnterprisePlan:
+    name: str
+    uscc: str
+    county_code: str
+    industry: str
+    sub_industry: str
+    size: str
+    contact_name: str
+    contact_phone: str
+    baseline_level: int
+
+
+@dataclass(frozen=True)
+class ContractPlan:
+    number: str
+    provider_uscc: str
+    enterprise_uscc: str
+    title: str
+    amount: Decimal
+    subsidy: Decimal
+    advance_payment: Decimal
+    signed_on: date | None
+    start_on: date
+    end_on: date
+    status: str
+    scenario_codes: tuple
+
+
+@dataclass(frozen=True)
+class DemoPlan:
+    providers: tuple
+    enterprises: tuple
+    contracts: tuple
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    role: str
+    username: str
+    full_name: str
+    # Which organisation the account acts for: bureau, county_bureau, institution, provider or enterprise.
+    organisation: str
+
+
+DEMO_ACCOUNTS = (
+    DemoAccount("enterprise", "demo_enterprise", "王海燕", "enterprise"),
+    DemoAccount("provider", "demo_provider", "李志强", "provider"),
+    DemoAccount("county", "demo_county", "张建国", "county_bureau"),
+    DemoAccount("officer", "demo_officer", "刘晓东", "bureau"),
+    DemoAccount("approver", "demo_approver", "陈立新", "bureau"),
+    DemoAccount("assessor", "demo_assessor", "杨慧敏", "institution"),
+    DemoAccount("auditor", "demo_auditor", "赵文静", "bureau"),
+    DemoAccount("sysadmin", "demo_sysadmin", "周俊峰", "bureau"),
+)
+
+
+def short_place_name(name):
+    """路北区 → 路北, 迁安市 → 迁安; two-character names keep their suffix (as companies do: 滦县 stays)."""
+    if len(name) > 2 and name[-1] in "省市区县":
+        return name[:-1]
+    return name
+
+
+def person_name(rng):
+    given = "".join(rng.choice(GIVEN_NAME_CHARS) for _ in range(rng.choice((1, 2, 2))))
+    return rng.choice(SURNAMES) + given
+
+
+def phone_number(rng):
+    if rng.random() < 0.5:
+        return f"{LANDLINE_AREA_CODE}-{rng.randint(2000000, 8999999)}"
+    return f"1{rng.choice('3589')}{rng.randint(0, 9)}{rng.randint(0, 99999999):08d}"
+
+
+def address(rng, city_name, county_name):
+    number = rng.randint(1, 299)
+    if rng.random() < 0.4:
+        park = short_place_name(county_name) + rng.choice(PARKS)
+        return f"{city_name}{county_name}{park}{rng.choice(ROADS)}{number}号"
+    return f"{city_name}{county_name}{rng.choice(ROADS)}{number}号"
+
+
+def _weighted(rng, pairs):
+    values, weights = zip(*pairs, strict=True)
+    return rng.choices(values, weights=weights)[0]
+
+
+def _unique(make, taken, attempts=1000):
+    for _ in range(attempts):
+        value = make()
+        if value not in taken:
+            taken.add(value)
+            return value
+    raise RuntimeError("the word lists are too small for the number of demo rows")
+
+
+def _shuffled_tail(rng, first, counts):
+    """`first`, then the remaining counts in a seeded random order."""
+    rest = [status for status, count in counts.items() for _ in range(count)]
+    rest.remove(first)
+    rng.shuffle(rest)
+    return [first, *rest]
+
+
+def _date_between(rng, start, end):
+    return start + timedelta(days=rng.randint(0, (end - start).days))
+
+
+def _money(rng, low_yuan, high_yuan, step=1000):
+    return Decimal(rng.randrange(low_yuan, high_yuan + 1, step)).quantize(Decimal("0.01"))
+
+
+def _share(amount, percent):
+    return (amount * percent / 100).quantize(Decimal("0.01"))
+
+
+def build_demo_plan(*, city_name, counties, scenarios, seed=SEED):
+    """Plan the demo rows. `counties` and `scenarios` are sequences of (code, name) pairs in a fixed order."""
+    rng = random.Random(seed)  # noqa: S311 (demo data must be reproducible, not unpredictable)
+    counties = list(counties)
+    scenario_codes = [code for code, _name in scenarios]
+    scenario_names = dict(scenarios)
+    city_short = short_place_name(city_name)
+    city_code = city_division_code(counties)
+    names, codes = set(), set()
+
+    providers = []
+    types = [kind for kind, count in PROVIDER_TYPE_COUNTS.items() for _ in range(count)]
+    rng.shuffle(types)
+    statuses = _shuffled_tail(rng, "in_pool", PROVIDER_STATUS_COUNTS)
+    if len(types) != N_PROVIDERS or len(statuses) != N_PROVIDERS:
+        raise RuntimeError("provider type and status counts must add up to N_PROVIDERS")
+    for index, (provider_type, status) in enumerate(zip(types, statuses, strict=True)):
+        county_code, county_name = rng.choice(counties)
+
+        def make_name(provider_type=provider_type, county_name=county_name):
+            place = city_short if rng.random() < 0.7 else short_place_name(county_name)
+            words = PROVIDER_TYPE_WORDS[provider_type]
+            form = "股份有限公司" if provider_type == "chain_leader" and rng.random() < 0.5 else "有限公司"
+            return f"{place}{rng.choice(PROVIDER_BRANDS)}{rng.choice(words)}{form}"
+
+        name = _unique(make_name, names)
+        division = county_code if rng.random() < 0.6 else city_code
+        uscc_code = _unique(lambda division=division: random_uscc(rng, division), codes)
+        scope_items = rng.sample(PROVIDER_SCOPE[provider_type], rng.randint(4, 6))
+        chosen = set(rng.sample(scenario_codes, rng.randint(2, 5)))
+        providers.append(
+            ProviderPlan(
+                name=name,
+                uscc=uscc_code,
+                provider_type=provider_type,
+                status=status,
+                legal_representative=person_name(rng),
+                address=address(rng, city_name, county_name),
+                county_code=county_code,
+                business_scope="；".join(scope_items) + "。" + SCOPE_TAIL,
+                registered_capital=Decimal(rng.choice(PROVIDER_CAPITAL[provider_type])).quantize(Decimal("0.01")),
+                contact_name=person_name(rng),
+                contact_phone=phone_number(rng),
+                contact_email=f"contact{index + 1:02d}@example.com",
+                scenario_codes=tuple(code for code in scenario_codes if code in chosen),
+            )
+        )
+
+    enterprises = []
+    industry_rows = [(row, row[2]) for row in SUB_INDUSTRIES]
+    for index in range(N_ENTERPRISES):
+        # Round-robin first so that every county has enterprises, then a seeded spread.
+        if index < 3 * len(counties):
+            county_code, county_name = counties[index % len(counties)]
+        else:
+            county_code, county_name = rng.choice(counties)
+        sub_industry, name_words, _weight = _weighted(rng, industry_rows)
+
+        def make_name(county_name=county_name, name_words=name_words):
+            place = short_place_name(county_name) if rng.random() < 0.75 else city_short
+            return f"{place}{rng.choice(ENTERPRISE_BRANDS)}{rng.choice(name_words)}{rng.choice(COMPANY_FORMS)}"
+
+        enterprises.append(
+            EnterprisePlan(
+                name=_unique(make_name, names),
+                uscc=_unique(lambda county_code=county_code: random_uscc(rng, county_code), codes),
+                county_code=county_code,
+                industry=INDUSTRY,
+                sub_industry=sub_industry,
+                size=_weighted(rng, SIZES),
+                contact_name=person_name(rng),
+                contact_phone=phone_number(rng),
+                baseline_level=_weighted(rng, BASELINE_LEVELS),
+            )
+        )
+
+    pool = [p for p in providers if p.status in ("in_pool", "warned", "under_rectification")]
+    jobs = [(providers[0], enterprises[0], "in_progress")]
+    remaining = dict(CONTRACT_STATUS_COUNTS)
+    remaining["in_progress"] -= 1
+    for status, count in remaining.items():
+        jobs.extend((rng.choice(pool), rng.choice(enterprises), status) for _ in range(count))
+    for provider in providers:
+        if provider.status == "revoked":
+            jobs.extend((provider, rng.choice(enterprises), "terminated") for _ in range(CONTRACTS_PER_REVOKED))
+        elif provider.status == "withdrawn":
+            jobs.extend((provider, rng.choice(enterprises), "accepted") for _ in range(CONTRACTS_PER_WITHDRAWN))
+    applicants = [p for p in providers if p.status == "applied"]
+    for i in range(CONTRACTS_OUTSIDE_POOL):
+        jobs.append((applicants[i % len(applicants)], rng.choice(enterprises), ("draft", "signed")[i % 2]))
+    head, tail = jobs[:1], jobs[1:]
+    rng.shuffle(tail)
+
+    contracts = []
+    for index, (provider, enterprise, status) in enumerate(head + tail, start=1):
+        earliest, latest, shortest, longest = CONTRACT_WINDOWS[status]
+        start_on = _date_between(rng, earliest, latest)
+        end_on = min(start_on + timedelta(days=rng.randint(shortest, longest)), YEAR_END)
+        signed_on = None if status == "draft" else max(start_on - timedelta(days=rng.randint(3, 20)), YEAR_START)
+        amount = _money(rng, 100_000, 2_000_000)
+        subsidy = min(_share(amount, rng.choice((30, 40, 50))), Decimal("500000.00"))
+        advance = Decimal("0.00") if status == "draft" else _share(amount, rng.choice((0, 10, 20, 30)))
+        chosen = rng.sample(provider.scenario_codes, min(len(provider.scenario_codes), rng.randint(1, 3)))
+        codes_in_order = tuple(code for code in scenario_codes if code in chosen)
+        contracts.append(
+            ContractPlan(
+                number=f"{CONTRACT_NUMBER_PREFIX}{index:04d}",
+                provider_uscc=provider.uscc,
+                enterprise_uscc=enterprise.uscc,
+                title="、".join(scenario_names[code] for code in codes_in_order) + "数字化转型服务项目",
+                amount=amount,
+                subsidy=subsidy,
+                advance_payment=advance,
+                signed_on=signed_on,
+                start_on=start_on,
+                end_on=end_on,
+                status=status,
+                scenario_codes=codes_in_order,
+            )
+        )
+    return DemoPlan(providers=tuple(providers), enterprises=tuple(enterprises), contracts=tuple(contracts))
+
+
+def demo_plan_from_settings():
+    from django.conf import settings
+
+    from .reference import SCENARIOS_FILE
+
+    rows = json.loads(SCENARIOS_FILE.read_text(encoding="utf-8"))
+    return build_demo_plan(
+        city_name=settings.PORTAL_CITY_NAME,
+        counties=settings.PORTAL_COUNTIES,
+        scenarios=[(row["code"], row["name"]) for row in rows],
+    )
+
+
+def support_organisation_names():
+    """The bureau, the first county's bureau and the third-party institution, named from the settings."""
+    from django.conf import settings
+
+    county_code, county_name = settings.PORTAL_COUNTIES[0]
+    return {
+        "bureau": settings.PORTAL_AUTHORITY_NAME,
+        "county_bureau": f"{county_name}工业和信息化局",
+        "county_code": county_code,
+        "institution": f"{settings.PORTAL_CITY_NAME}中小企业数字化转型促进中心",
+    }
+
+
+# --- Writing ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SeedReport:
+    created: dict = field(default_factory=dict)
+    existing: dict = field(default_factory=dict)
+    # (username, role value, what changed) for every demo account.
+    accounts: list = field(default_factory=list)
+
+    @property
+    def anything_created(self):
+        return any(self.created.values())
+
+    @property
+    def accounts_changed(self):
+        return [row for row in self.accounts if row[2]]
+
+
+def _create_missing(model, key, wanted, report, label):
+    """Insert the objects of `wanted` (key value → unsaved instance) whose key is not in the table yet."""
+    present = set(model.objects.filter(**{f"{key}__in": list(wanted)}).values_list(key, flat=True))
+    new = [obj for value, obj in wanted.items() if value not in present]
+    for obj in new:
+        # Validation catches a plan that breaks a constraint with a readable message, not an IntegrityError.
+        obj.full_clean()
+    model.objects.bulk_create(new)
+    report.created[label] = len(new)
+    report.existing[label] = len(present)
+    return {getattr(obj, key) for obj in new}
+
+
+def seed_demo(password):
+    """Write the demo plan and accounts; the caller holds the transaction. Returns a SeedReport."""
+    from django.contrib.auth.models import Group
+
+    from enterprises.models import PilotEnterprise, ServiceContract
+    from providers.models import Provider
+
+    from .models import County, Organisation, Scenario, User
+    from .roles import STAFF_ROLES, Role, sync_role_groups
+
+    plan = demo_plan_from_settings()
+    report = SeedReport()
+    counties = {county.code: county for county in County.objects.all()}
+    scenarios = {scenario.code: scenario for scenario in Scenario.objects.all()}
+    support = support_organisation_names()
+
+    kinds = Organisation.Kind
+    wanted_orgs = {
+        support["bureau"]: Organisation(name=support["bureau"], kind=kinds.BUREAU),
+        support["county_bureau"]: Organisation(
+            name=support["county_bureau"], kind=kinds.COUNTY_BUREAU, county=counties[support["county_code"]]
+        ),
+        support["institution"]: Organisation(name=support["institution"], kind=kinds.INSTITUTION),
+    }
+    # Only a county bureau's organisation names a county: there it limits what its staff can see.
+    for p in plan.providers:
+        wanted_orgs[p.name] = Organisation(name=p.name, kind=kinds.PROVIDER)
+    for e in plan.enterprises:
+        wanted_orgs[e.name] = Organisation(name=e.name, kind=kinds.ENTERPRISE)
+    _create_missing(Organisation, "name", wanted_orgs, report, "organisations")
+    orgs = {org.name: org for org in Organisation.objects.filter(name__in=list(wanted_orgs))}
+
+    wanted = {
+        p.uscc: Provider(
+            organisation=orgs[p.name],
+            name=p.name,
+            uscc=p.uscc,
+            legal_representative=p.legal_representative,
+            address=p.address,
+            business_scope=p.business_scope,
+            registered_capital=p.registered_capital,
+            provider_type=p.provider_type,
+            county=counties[p.county_code],
+            contact_name=p.contact_name,
+            contact_phone=p.contact_phone,
+            contact_email=p.contact_email,
+            status=p.status,
+        )
+        for p in plan.providers
+    }
+    new_providers = _create_missing(Provider, "uscc", wanted, report, "providers")
+    providers = {p.uscc: p for p in Provider.objects.filter(uscc__in=list(wanted))}
+    Provider.scenarios.through.objects.bulk_create(
+        Provider.scenarios.through(provider_id=providers[p.uscc].pk, scenario_id=scenarios[code].pk)
+        for p in plan.providers
+        if p.uscc in new_providers
+        for code in p.scenario_codes
+    )
+
+    wanted = {
+        e.uscc: PilotEnterprise(
+            organisation=orgs[e.name],
+            name=e.name,
+            uscc=e.uscc,
+            county=counties[e.county_code],
+            industry=e.industry,
+            sub_industry=e.sub_industry,
+            size=e.size,
+            contact_name=e.contact_name,
+            contact_phone=e.contact_phone,
+            baseline_level=e.baseline_level,
+        )
+        for e in plan.enterprises
+    }
+    _create_missing(PilotEnterprise, "uscc", wanted, report, "enterprises")
+    enterprises = {e.uscc: e for e in PilotEnterprise.objects.filter(uscc__in=list(wanted))}
+
+    wanted = {
+        c.number: ServiceContract(
+            number=c.number,
+            provider=providers[c.provider_uscc],
+            enterprise=enterprises[c.enterprise_uscc],
+            title=c.title,
+            amount=c.amount,
+            subsidy=c.subsidy,
+            advance_payment=c.advance_payment,
+            signed_on=c.signed_on,
+            start_on=c.start_on,
+            end_on=c.end_on,
+            status=c.status,
+        )
+        for c in plan.contracts
+    }
+    new_contracts = _create_missing(ServiceContract, "number", wanted, report, "contracts")
+    contracts = {c.number: c for c in ServiceContract.objects.filter(number__in=list(wanted))}
+    ServiceContract.scenarios.through.objects.bulk_create(
+        ServiceContract.scenarios.through(servicecontract_id=contracts[c.number].pk, scenario_id=scenarios[code].pk)
+        for c in plan.contracts
+        if c.number in new_contracts
+        for code in c.scenario_codes
+    )
+
+    account_orgs = {
+        "bureau": orgs[support["bureau"]],
+        "county_bureau": orgs[support["county_bureau"]],
+        "institution": orgs[support["institution"]],
+        "provider": orgs[plan.providers[0].name],
+        "enterprise": orgs[plan.enterprises[0].name],
+    }
+    groups = {group.name: group for group in Group.objects.filter(name__in=Role.values)}
+    if len(groups) != len(Role.values):
+        # The groups come from a migration; recreate them with their permissions if someone removed one.
+        sync_role_groups()
+        groups = {group.name: group for group in Group.objects.filter(name__in=Role.values)}
+    report.created["accounts"] = report.existing["accounts"] = 0
+    for account in DEMO_ACCOUNTS:
+        role = Role(account.role)
+        user, created = User.objects.get_or_create(username=account.username)
+        report.created["accounts"] += created
+        report.existing["accounts"] += not created
+        desired = {
+            "full_name": account.full_name,
+            "email": f"{account.username}@example.com",
+            "organisation": account_orgs[account.organisation],
+            "is_staff": role in STAFF_ROLES,
+            "is_superuser": False,
+            "is_active": True,
+        }
+        changed = [name for name, value in desired.items() if getattr(user, name) != value]
+        for name in changed:
+            setattr(user, name, desired[name])
+        # Compared first so that a second run leaves the stored hash (and the row) exactly as it was.
+        if not user.check_password(password):
+            user.set_password(password)
+            changed.append("password")
+        if changed:
+            user.save()
+        group = groups[role.value]
+        if list(user.groups.all()) != [group]:
+            user.groups.set([group])
+            changed.append("groups")
+        report.accounts.append((account.username, role, [] if created else changed))
+    return report

@@ -1,0 +1,126 @@
+import os
+import unicodedata
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.db.models import Count
+
+from enterprises.models import ContractStatus, PilotEnterprise, ServiceContract
+from providers.models import Provider, ProviderStatus
+from tangshan_portal.demo import seed_demo
+from tangshan_portal.models import County, Organisation, Scenario, User
+from tangshan_portal.reference import load_counties, load_scenarios
+
+REFUSAL = (
+    "DEBUG 已关闭，拒绝写入演示数据：演示账号使用公开的已知密码，绝不能意外出现在生产环境。"
+    "如确为演示服务器，请加 --allow-production。\n"
+    "DEBUG is off: refusing to seed demo data. The demo accounts share a known password and must never reach "
+    "production by accident. If this really is a demo server, run again with --allow-production."
+)
+LABELS = {
+    "organisations": "组织 organisations",
+    "providers": "服务商 providers",
+    "enterprises": "试点企业 pilot enterprises",
+    "contracts": "服务合同 service contracts",
+    "accounts": "演示账号 demo accounts",
+}
+
+
+def _width(text):
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def _pad(text, width):
+    return text + " " * (width - _width(text))
+
+
+class Command(BaseCommand):
+    help = (
+        "Load deterministic demo data (providers, pilot enterprises, contracts) and one demo account per role. "
+        "Idempotent; refuses to run with DEBUG off unless --allow-production is given."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="Seed even though DEBUG is off (a demo server). Never use on a production system.",
+        )
+
+    def handle(self, *args, allow_production=False, **options):
+        if not settings.DEBUG and not allow_production:
+            raise CommandError(REFUSAL)
+        password = settings.PORTAL_DEMO_PASSWORD
+        if not password:
+            raise CommandError("PORTAL_DEMO_PASSWORD 为空，无法创建演示账号。/ PORTAL_DEMO_PASSWORD is empty.")
+        if not settings.DEBUG and not os.environ.get("PORTAL_DEMO_PASSWORD"):
+            raise CommandError(
+                "演示服务器须通过 PORTAL_DEMO_PASSWORD 设置自己的演示密码。/ "
+                "A demo server must set its own PORTAL_DEMO_PASSWORD; the built-in one is public."
+            )
+        if not settings.DEBUG:
+            self.stderr.write(
+                self.style.WARNING("DEBUG 已关闭，按 --allow-production 继续。/ DEBUG is off; continuing.")
+            )
+
+        try:
+            with transaction.atomic():
+                load_counties()
+                load_scenarios()
+                report = seed_demo(password)
+        except ValidationError as exc:
+            raise CommandError(f"演示数据无效，未写入任何内容。/ Invalid demo data, nothing written: {exc}") from exc
+
+        if report.anything_created:
+            self.stdout.write(self.style.SUCCESS("演示数据已写入。/ Demo data seeded."))
+        else:
+            self.stdout.write("演示数据已存在，未新建任何记录。/ Demo data already exists; nothing new was created.")
+        for key, label in LABELS.items():
+            self.stdout.write(
+                f"  {_pad(label, 30)} 新建 created {report.created[key]:>4}   已存在 existing {report.existing[key]:>4}"
+            )
+        for username, _role, changed in report.accounts_changed:
+            self.stdout.write(f"  已恢复 restored {username}: {', '.join(changed)}")
+
+        self._accounts_table(report, password)
+        self._totals()
+
+    def _accounts_table(self, report, password):
+        rows = [("用户名 username", "角色 role", "密码 password")]
+        rows += [(username, f"{role.label} ({role.value})", password) for username, role, _changed in report.accounts]
+        widths = [max(_width(str(row[i])) for row in rows) for i in range(3)]
+        self.stdout.write("")
+        self.stdout.write(
+            self.style.WARNING(
+                "以下账号仅供演示，密码公开，切勿用于生产环境。/ Demo-only credentials: the password is public; "
+                "never use these accounts in production."
+            )
+        )
+        for index, row in enumerate(rows):
+            cells = (_pad(str(cell), width) for cell, width in zip(row, widths, strict=True))
+            self.stdout.write(("  " + "  ".join(cells)).rstrip())
+            if index == 0:
+                self.stdout.write("  " + "  ".join("-" * width for width in widths))
+
+    def _totals(self):
+        self.stdout.write("")
+        self.stdout.write("数据库现有 / Now in the database:")
+        self.stdout.write(
+            f"  区县 counties {County.objects.count()}, 场景 scenarios {Scenario.objects.count()}, "
+            f"组织 organisations {Organisation.objects.count()}, 用户 users {User.objects.count()}"
+        )
+        self.stdout.write(
+            f"  服务商 providers {Provider.objects.count()}: " + self._by_status(Provider, ProviderStatus)
+        )
+        self.stdout.write(f"  试点企业 pilot enterprises {PilotEnterprise.objects.count()}")
+        self.stdout.write(
+            f"  服务合同 service contracts {ServiceContract.objects.count()}: "
+            + self._by_status(ServiceContract, ContractStatus)
+        )
+
+    @staticmethod
+    def _by_status(model, choices):
+        counts = dict(model.objects.values_list("status").annotate(n=Count("pk")).order_by())
+        return ", ".join(f"{value} {counts[value]}" for value in choices.values if counts.get(value))
