@@ -171,3 +171,14 @@ def test_permission_denied_is_logged(client, django_user_model):
         "10.1.2.3",
         False,
     )
+
+
+def test_chinese_is_the_default_even_for_an_english_browser(client):
+    html = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert '<html lang="zh-CN">' in html
+    assert "平台为您提供的服务" in html
+
+
+def test_an_unknown_language_cookie_falls_back_to_chinese(client):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "xx"
+    assert '<html lang="zh-CN">' in client.get("/").content.decode()
