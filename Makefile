@@ -1,0 +1,89 @@
+# Set-up and everyday commands. On a fresh Debian 12 machine `make run` and `make test` are all you need.
+#
+# Variables from the environment (DATABASE_URL, REDIS_URL, DJANGO_*, PORTAL_*, REQUIRE_SERVICES, ...) pass
+# through unchanged to manage.py, pytest and the servers. Extra pytest arguments: make test PYTEST_ARGS='-k uscc'.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# The Debian packages, kept here only (bin/ensure-debian-packages installs them; .ci/run asks for them with
+# `make -s print-debian-packages-ci`):
+#   gettext                          compilemessages
+#   chromium, fonts-noto-cjk         browser tests and Chinese glyphs
+#   libharfbuzz-subset0              fast CJK font subsetting for PDF rendering
+#   python3-venv                     the .venv
+DEBIAN_PACKAGES := gettext chromium fonts-noto-cjk libharfbuzz-subset0 python3-venv
+# CI only: `docker-compose config` without an engine, psql/createdb, redis-cli.
+DEBIAN_PACKAGES_CI := $(DEBIAN_PACKAGES) docker-compose postgresql-client redis-tools
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check --require-virtualenv
+PYTEST_ARGS ?=
+
+# Stamps: pip runs again only when a requirements file is newer than its stamp.
+RUNTIME_STAMP := $(VENV)/.installed-requirements
+DEV_STAMP := $(VENV)/.installed-requirements-dev
+
+.PHONY: help run test lint compose-check debian-packages venv venv-dev messages migrate seed \
+	print-debian-packages print-debian-packages-ci
+
+help:
+	@echo "make run            install what is missing, migrate, load demo data, serve http://127.0.0.1:8000/"
+	@echo "                    with a Celery worker + beat (worker log: var/log/celery-worker.log); Ctrl-C stops both"
+	@echo "make test           install dev requirements and run pytest (PYTEST_ARGS='...' for extra arguments)"
+	@echo "make lint           ruff check, makemigrations --check, manage.py check"
+	@echo "make compose-check  docker-compose config -q"
+
+debian-packages:
+	@bin/ensure-debian-packages $(DEBIAN_PACKAGES)
+
+print-debian-packages:
+	@echo $(DEBIAN_PACKAGES)
+
+print-debian-packages-ci:
+	@echo $(DEBIAN_PACKAGES_CI)
+
+$(PY): | debian-packages
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
+
+$(RUNTIME_STAMP): requirements.txt | $(PY)
+	$(PIP) install -q -r requirements.txt
+	@touch $@
+
+$(DEV_STAMP): requirements.txt requirements-dev.txt | $(PY)
+	$(PIP) install -q -r requirements-dev.txt
+	@touch $@ $(RUNTIME_STAMP)
+
+venv: debian-packages $(RUNTIME_STAMP)
+
+venv-dev: debian-packages $(DEV_STAMP)
+
+var/log:
+	@mkdir -p $@
+
+# Django skips catalogues whose .mo is newer than the .po, so this is cheap on the second run.
+messages: venv | var/log
+	$(PY) manage.py compilemessages --ignore $(VENV) --verbosity 0
+
+migrate: venv | var/log
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+run: debian-packages venv messages migrate seed
+	exec bin/run-dev
+
+test: debian-packages venv-dev messages
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: venv-dev
+	$(VENV)/bin/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) manage.py check
+
+compose-check:
+	@bin/ensure-debian-packages docker-compose
+	docker-compose config -q
