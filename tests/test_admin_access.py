@@ -192,3 +192,13 @@ def test_county_account_without_a_county_sees_nothing(client):
     client.force_login(_user(Role.COUNTY, organisation=None))
     assert "任一企业" not in client.get(ENTERPRISES).content.decode()
     assert "C-ANY" not in client.get(CONTRACTS).content.decode()
+
+
+def test_a_refusal_in_the_admin_is_written_to_the_audit_log(client):
+    from tangshan_portal.models import AuditEvent
+
+    sysadmin = _user(Role.SYSADMIN)
+    client.force_login(sysadmin)
+    assert client.get(PROVIDERS).status_code == 403
+    event = AuditEvent.objects.get(action=AuditEvent.Action.PERMISSION_DENIED)
+    assert (event.actor, event.path, event.success) == (sysadmin, PROVIDERS, False)
