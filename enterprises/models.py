@@ -5,7 +5,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin, FSMField
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
 from providers.models import Provider
 from tangshan_portal.fields import USCCField
@@ -150,3 +151,77 @@ class ServiceContract(ConcurrentTransitionMixin, models.Model):
     def provider_outside_pool(self):
         """Art 2: work for a pilot enterprise by a provider that is not in the resource pool is flagged."""
         return not self.provider.is_in_pool
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(status, source=ACTIVE_CONTRACT_STATUSES, target=ContractStatus.TERMINATED)
+    def terminate(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(status, source=ContractStatus.INTERNALLY_ACCEPTED, target=ContractStatus.FAILED)
+    def fail_acceptance(self, by=None, description=None):
+        pass
+
+
+class Milestone(models.Model):
+    """A contract milestone with its planned date and weight; the provider reports progress against it."""
+
+    contract = models.ForeignKey(
+        ServiceContract, verbose_name=_("contract"), on_delete=models.CASCADE, related_name="milestones"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    planned_on = models.DateField(_("planned date"))
+    weight = models.PositiveSmallIntegerField(
+        _("weight (%)"), validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    reported_progress = models.PositiveSmallIntegerField(
+        _("reported progress (%)"), default=0, validators=[MaxValueValidator(100)]
+    )
+    reported_at = models.DateTimeField(_("progress reported"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["contract", "planned_on", "id"]
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
+        constraints = [
+            models.CheckConstraint(condition=Q(weight__gte=1, weight__lte=100), name="milestone_weight_1_100"),
+            models.CheckConstraint(condition=Q(reported_progress__lte=100), name="milestone_progress_0_100"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class FeeConsequence(models.Model):
+    """Art 14: after a revocation or a failed acceptance no service fee is paid and the enterprise may
+    recover the advance payment. Kept as a record (never deleted) so that an upheld appeal can lift it."""
+
+    class Cause(models.TextChoices):
+        REVOCATION = "revocation", _("Provider's qualification revoked")
+        FAILED_ACCEPTANCE = "failed_acceptance", _("Project failed acceptance")
+
+    contract = models.ForeignKey(
+        ServiceContract, verbose_name=_("contract"), on_delete=models.PROTECT, related_name="fee_consequences"
+    )
+    cause = models.CharField(_("cause"), max_length=20, choices=Cause.choices)
+    decision_reference = models.CharField(_("decision"), max_length=100, blank=True)
+    fee_withheld = models.BooleanField(_("unpaid service fee withheld"), default=True)
+    advance_recoverable = models.DecimalField(_("advance payment recoverable (yuan)"), **MONEY)
+    decided_at = models.DateTimeField(_("decided"))
+    lifted_at = models.DateTimeField(_("lifted"), null=True, blank=True)
+    lift_reason = models.TextField(_("reason for lifting"), blank=True)
+
+    class Meta:
+        ordering = ["-decided_at"]
+        verbose_name = _("fee consequence (Art 14)")
+        verbose_name_plural = _("fee consequences (Art 14)")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "cause", "decision_reference"], name="fee_consequence_once_per_decision"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.contract.number} {self.get_cause_display()}"

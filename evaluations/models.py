@@ -1,1 +1,429 @@
-# Models arrive with the enforcement and complaints issues.
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm_log.decorators import fsm_log_by, fsm_log_description
+
+from enterprises.models import ServiceContract
+from providers.models import Provider
+
+from .grounds import Art12Ground, Art13Ground
+
+
+def _is_provider_staff(instance, user):
+    provider = instance.provider
+    return bool(provider.organisation_id) and user.organisation_id == provider.organisation_id
+
+
+def _is_not_proposer(instance, user):
+    return user.has_perm("evaluations.decide_revocation") and instance.proposed_by_id != user.pk
+
+
+class SatisfactionRating(models.Model):
+    """An enterprise's overall satisfaction with its provider on a contract (Art 11, 13(2)).
+
+    Minimal for the rule engine; the survey with its questionnaire items extends it (complaints issue)."""
+
+    class Overall(models.TextChoices):
+        SATISFIED = "satisfied", _("Satisfied")
+        BASICALLY_SATISFIED = "basically_satisfied", _("Basically satisfied")
+        DISSATISFIED = "dissatisfied", _("Dissatisfied")
+
+    contract = models.ForeignKey(
+        ServiceContract, verbose_name=_("contract"), on_delete=models.PROTECT, related_name="ratings"
+    )
+    stage = models.CharField(_("stage"), max_length=50)
+    overall = models.CharField(_("overall rating"), max_length=30, choices=Overall.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("submitted by"), on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(_("submitted"))
+    voided = models.BooleanField(_("voided"), default=False)
+    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
+    void_reason = models.TextField(_("reason for voiding"), blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        verbose_name = _("satisfaction rating")
+        verbose_name_plural = _("satisfaction ratings")
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "stage"], name="rating_once_per_contract_stage"),
+            models.CheckConstraint(
+                condition=Q(overall__in=["satisfied", "basically_satisfied", "dissatisfied"]),
+                name="rating_overall_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.contract.number} {self.stage}: {self.get_overall_display()}"
+
+
+class RectificationStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    WARNED = "warned", _("Warned")
+    RECTIFYING = "rectifying", _("Rectifying")
+    RESPONDED = "responded", _("Report submitted")
+    RETURNED = "returned", _("Returned for more rectification")
+    VERIFIED = "verified", _("Verified and closed")
+    OVERDUE = "overdue", _("Overdue")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+OPEN_RECTIFICATION_STATUSES = (
+    RectificationStatus.DRAFT,
+    RectificationStatus.WARNED,
+    RectificationStatus.RECTIFYING,
+    RectificationStatus.RESPONDED,
+    RectificationStatus.RETURNED,
+    RectificationStatus.OVERDUE,
+)
+# Cases whose deadline is running: the sweep marks them overdue and reminds the provider.
+RUNNING_DEADLINE_STATUSES = (RectificationStatus.RECTIFYING, RectificationStatus.RETURNED)
+
+
+class RectificationCaseQuerySet(models.QuerySet):
+    def counted(self):
+        """Art 13(1): a case counts once the rectification was ordered, unless it was withdrawn."""
+        return self.filter(ordered_at__isnull=False).exclude(status=RectificationStatus.WITHDRAWN)
+
+    def open(self):
+        return self.filter(status__in=OPEN_RECTIFICATION_STATUSES)
+
+
+class RectificationCase(ConcurrentTransitionMixin, models.Model):
+    """Art 12: warning → rectification order with a deadline (≤ RECTIFICATION_DAYS_MAX days) → report →
+    verified, or returned, or overdue."""
+
+    provider = models.ForeignKey(
+        Provider, verbose_name=_("provider"), on_delete=models.PROTECT, related_name="rectification_cases"
+    )
+    contract = models.ForeignKey(
+        ServiceContract,
+        verbose_name=_("contract concerned"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="rectification_cases",
+    )
+    ground = models.PositiveSmallIntegerField(_("Art 12 ground"), choices=Art12Ground.choices)
+    finding = models.TextField(_("finding"))
+    status = FSMField(
+        _("status"), max_length=20, choices=RectificationStatus.choices, default=RectificationStatus.DRAFT
+    )
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("opened by"), on_delete=models.PROTECT, related_name="+"
+    )
+    opened_at = models.DateTimeField(_("opened"), auto_now_add=True)
+    warned_at = models.DateTimeField(_("warning issued"), null=True, blank=True)
+    reply_due_at = models.DateTimeField(_("statement due"), null=True, blank=True)
+    provider_reply = models.TextField(_("provider's statement"), blank=True)
+    replied_at = models.DateTimeField(_("statement received"), null=True, blank=True)
+    document_number = models.CharField(_("document number"), max_length=40, null=True, blank=True, unique=True)
+    ordered_at = models.DateTimeField(_("rectification ordered"), null=True, blank=True)
+    ordered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("ordered by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    deadline = models.DateField(_("deadline"), null=True, blank=True, db_index=True)
+    extension_reason = models.TextField(_("reason for a longer deadline"), blank=True)
+    report = models.TextField(_("rectification report"), blank=True)
+    responded_at = models.DateTimeField(_("report received"), null=True, blank=True)
+    return_count = models.PositiveSmallIntegerField(_("times returned"), default=0)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    overdue_at = models.DateTimeField(_("marked overdue"), null=True, blank=True)
+    closing_note = models.TextField(_("closing note"), blank=True)
+
+    objects = RectificationCaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        verbose_name = _("rectification case")
+        verbose_name_plural = _("rectification cases")
+        permissions = [
+            ("manage_rectification", _("Can open and run rectification cases")),
+            ("extend_rectification_deadline", _("Can set a rectification deadline beyond the policy maximum")),
+        ]
+        indexes = [models.Index(fields=["status", "deadline"], name="rectification_sweep_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(ground__gte=1, ground__lte=6), name="rectification_ground_1_6"),
+            models.CheckConstraint(
+                condition=Q(status__in=RectificationStatus.values), name="rectification_status_valid"
+            ),
+            # Once ordered, a case always has its document number and deadline.
+            models.CheckConstraint(
+                condition=Q(ordered_at__isnull=True) | Q(document_number__isnull=False, deadline__isnull=False),
+                name="rectification_order_complete",
+            ),
+        ]
+
+    def __str__(self):
+        return self.document_number or _("Rectification case %(id)s") % {"id": self.pk}
+
+    @property
+    def ground_wording(self):
+        from .grounds import cite_art12
+
+        return cite_art12(self.ground)
+
+    @property
+    def is_counted(self):
+        return self.ordered_at is not None and self.status != RectificationStatus.WITHDRAWN
+
+    # Transitions change this row only; evaluations/services.py does the rest (numbers, notices, standing).
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        status,
+        source=RectificationStatus.DRAFT,
+        target=RectificationStatus.WARNED,
+        permission="evaluations.manage_rectification",
+    )
+    def warn(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        status,
+        source=RectificationStatus.WARNED,
+        target=RectificationStatus.RECTIFYING,
+        permission="evaluations.manage_rectification",
+    )
+    def order(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        status,
+        source=[RectificationStatus.RECTIFYING, RectificationStatus.RETURNED],
+        target=RectificationStatus.RESPONDED,
+        permission=_is_provider_staff,
+    )
+    def respond(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        status,
+        source=RectificationStatus.RESPONDED,
+        target=RectificationStatus.VERIFIED,
+        permission="evaluations.manage_rectification",
+    )
+    def verify(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        status,
+        source=RectificationStatus.RESPONDED,
+        target=RectificationStatus.RETURNED,
+        permission="evaluations.manage_rectification",
+    )
+    def return_to_provider(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        status, source=RUNNING_DEADLINE_STATUSES, target=RectificationStatus.OVERDUE, permission=lambda *a: False
+    )
+    def mark_overdue(self, by=None, description=None):
+        """Only the deadline sweep marks a case overdue (set-based, in services.deadlines_check)."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        status,
+        source=OPEN_RECTIFICATION_STATUSES,
+        target=RectificationStatus.WITHDRAWN,
+        permission="evaluations.manage_rectification",
+    )
+    def withdraw(self, by=None, description=None):
+        pass
+
+
+class RevocationStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed")
+    APPROVED = "approved", _("Approved")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+class RevocationCase(ConcurrentTransitionMixin, models.Model):
+    """Art 13: a proposal to revoke a provider's qualification, decided by an approver who did not propose it,
+    after the provider was told the grounds and had WARNING_REPLY_DAYS to state its case."""
+
+    class Source(models.TextChoices):
+        OFFICER = "officer", _("Case officer")
+        ENGINE = "engine", _("Rule engine")
+
+    provider = models.ForeignKey(
+        Provider, verbose_name=_("provider"), on_delete=models.PROTECT, related_name="revocation_cases"
+    )
+    ground = models.PositiveSmallIntegerField(_("Art 13 ground"), choices=Art13Ground.choices)
+    finding = models.TextField(_("finding"))
+    source = models.CharField(_("proposed by"), max_length=10, choices=Source.choices)
+    status = FSMField(_("status"), max_length=20, choices=RevocationStatus.choices, default=RevocationStatus.PROPOSED)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("proposing officer"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    proposed_at = models.DateTimeField(_("proposed"))
+    statement_due_at = models.DateTimeField(_("statement due"))
+    provider_statement = models.TextField(_("provider's statement"), blank=True)
+    statement_at = models.DateTimeField(_("statement received"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_reason = models.TextField(_("reasons for the decision"), blank=True)
+    decision_number = models.CharField(_("decision number"), max_length=40, null=True, blank=True, unique=True)
+
+    class Meta:
+        ordering = ["-proposed_at", "-id"]
+        verbose_name = _("revocation case")
+        verbose_name_plural = _("revocation cases")
+        permissions = [
+            ("propose_revocation", _("Can propose a revocation")),
+            ("decide_revocation", _("Can approve or dismiss a revocation")),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(ground__gte=1, ground__lte=9), name="revocation_ground_1_9"),
+            models.CheckConstraint(condition=Q(status__in=RevocationStatus.values), name="revocation_status_valid"),
+            # The rule engine (and officers) may hold at most one open proposal per provider and ground.
+            models.UniqueConstraint(
+                fields=["provider", "ground"],
+                condition=Q(status="proposed"),
+                name="revocation_one_open_per_provider_ground",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="approved") | Q(decision_number__isnull=False, decided_at__isnull=False),
+                name="revocation_approval_complete",
+            ),
+        ]
+
+    def __str__(self):
+        return self.decision_number or _("Revocation proposal %(id)s") % {"id": self.pk}
+
+    @property
+    def ground_wording(self):
+        from .grounds import cite_art13
+
+        return cite_art13(self.ground)
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(status, source=RevocationStatus.PROPOSED, target=RevocationStatus.APPROVED, permission=_is_not_proposer)
+    def approve(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        status, source=RevocationStatus.PROPOSED, target=RevocationStatus.DISMISSED, permission=_is_not_proposer
+    )
+    def dismiss(self, by=None, description=None):
+        pass
+
+
+class Evidence(models.Model):
+    """A record that a case relies on: a complaint, inspection, rating, registration change, contract or
+    another case. Appeals against that record block decisions that cite it."""
+
+    rectification_case = models.ForeignKey(
+        RectificationCase, on_delete=models.CASCADE, null=True, blank=True, related_name="evidence"
+    )
+    revocation_case = models.ForeignKey(
+        RevocationCase, on_delete=models.CASCADE, null=True, blank=True, related_name="evidence"
+    )
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    object_id = models.PositiveBigIntegerField()
+    target = GenericForeignKey("content_type", "object_id")
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("evidence")
+        verbose_name_plural = _("evidence")
+        indexes = [models.Index(fields=["content_type", "object_id"], name="evidence_target_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rectification_case__isnull=False, revocation_case__isnull=True)
+                | Q(rectification_case__isnull=True, revocation_case__isnull=False),
+                name="evidence_one_case",
+            ),
+            models.UniqueConstraint(
+                fields=["rectification_case", "content_type", "object_id"], name="evidence_unique_rectification"
+            ),
+            models.UniqueConstraint(
+                fields=["revocation_case", "content_type", "object_id"], name="evidence_unique_revocation"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.content_type.name} #{self.object_id}"
+
+
+class BlacklistEntry(models.Model):
+    """The public announcement of an approved revocation (Art 13). Never deleted: an upheld appeal marks it
+    removed, with date and reason, and it leaves the public list but stays in history."""
+
+    class Status(models.TextChoices):
+        PUBLISHED = "published", _("Published")
+        UNDER_APPEAL = "under_appeal", _("Under appeal")
+        REMOVED = "removed", _("Removed")
+
+    revocation = models.OneToOneField(
+        RevocationCase, verbose_name=_("decision"), on_delete=models.PROTECT, related_name="blacklist_entry"
+    )
+    provider = models.ForeignKey(
+        Provider, verbose_name=_("provider"), on_delete=models.PROTECT, related_name="blacklist_entries"
+    )
+    # Snapshots: the entry states what was decided, even if the provider later changes its name.
+    provider_name = models.CharField(_("provider name"), max_length=200)
+    uscc = models.CharField(_("Unified Social Credit Code"), max_length=18, db_index=True)
+    ground = models.PositiveSmallIntegerField(_("Art 13 ground"), choices=Art13Ground.choices)
+    ground_wording = models.TextField(_("grounds"))
+    decision_number = models.CharField(_("decision number"), max_length=40, unique=True)
+    decided_on = models.DateField(_("decision date"))
+    authority = models.CharField(_("deciding authority"), max_length=100)
+    remedy = models.TextField(_("remedy"))
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PUBLISHED)
+    published_at = models.DateTimeField(_("published"))
+    removed_at = models.DateTimeField(_("removed"), null=True, blank=True)
+    removal_reason = models.TextField(_("reason for removal"), blank=True)
+
+    class Meta:
+        ordering = ["-decided_on", "-id"]
+        verbose_name = _("blacklist entry")
+        verbose_name_plural = _("blacklist entries")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["published", "under_appeal", "removed"]), name="blacklist_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="removed") | Q(removed_at__isnull=False), name="blacklist_removal_dated"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.provider_name}（{self.decision_number}）"

@@ -3,7 +3,8 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin, FSMField
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
 from tangshan_portal.fields import USCCField
 from tangshan_portal.models import County, Organisation, Scenario
@@ -109,3 +110,60 @@ class Provider(ConcurrentTransitionMixin, models.Model):
     @property
     def is_in_pool(self):
         return self.status in POOL_STATUSES
+
+    # Transitions only change this row; the services in providers/services.py decide when they happen,
+    # record who and why (django-fsm-log) and do everything else that must happen with them.
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(status, source=ProviderStatus.APPLIED, target=ProviderStatus.IN_POOL)
+    def admit(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(status, source=ProviderStatus.APPLIED, target=ProviderStatus.REJECTED)
+    def reject(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        status, source=[ProviderStatus.IN_POOL, ProviderStatus.UNDER_RECTIFICATION], target=ProviderStatus.WARNED
+    )
+    def mark_warned(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        status, source=[ProviderStatus.IN_POOL, ProviderStatus.WARNED], target=ProviderStatus.UNDER_RECTIFICATION
+    )
+    def mark_under_rectification(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        status, source=[ProviderStatus.WARNED, ProviderStatus.UNDER_RECTIFICATION], target=ProviderStatus.IN_POOL
+    )
+    def clear(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(status, source=POOL_STATUSES, target=ProviderStatus.REVOKED)
+    def revoke(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(status, source=ProviderStatus.REVOKED, target=ProviderStatus.IN_POOL)
+    def reinstate(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(status, source=ProviderStatus.IN_POOL, target=ProviderStatus.WITHDRAWN)
+    def withdraw(self, by=None, description=None):
+        pass

@@ -1,10 +1,13 @@
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Permission
+from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from .models import AuditEvent, County, Organisation, Scenario, User
+from .roles import INDIVIDUAL_PERMISSIONS
 
 admin.site.site_header = _("Provider supervision — administration")
 admin.site.site_title = _("Provider supervision")
@@ -86,14 +89,27 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("Person"), {"fields": ("full_name", "email", "phone", "organisation")}),
-        (_("Roles and access"), {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+        (
+            _("Roles and access"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "full_name", "organisation", "password1", "password2")}),
     )
     readonly_fields = ["last_login", "date_joined"]
-    filter_horizontal = ["groups"]
+    filter_horizontal = ["groups", "user_permissions"]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "user_permissions":
+            # Roles carry the permissions; individually only the few listed in roles.py may be granted.
+            conditions = Q()
+            for name in INDIVIDUAL_PERMISSIONS:
+                app_label, codename = name.split(".", 1)
+                conditions |= Q(content_type__app_label=app_label, codename=codename)
+            kwargs["queryset"] = Permission.objects.filter(conditions)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups")

@@ -219,3 +219,110 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self):
         return self.hostname
+
+
+class DocumentSequence(models.Model):
+    """The per-year serial of official document numbers (文号) of one prefix, e.g. 唐工信〔2026〕12号."""
+
+    prefix = models.CharField(_("prefix"), max_length=20)
+    year = models.PositiveSmallIntegerField(_("year"))
+    last_number = models.PositiveIntegerField(_("last number issued"), default=0)
+
+    class Meta:
+        verbose_name = _("document number sequence")
+        verbose_name_plural = _("document number sequences")
+        constraints = [models.UniqueConstraint(fields=["prefix", "year"], name="document_sequence_unique")]
+
+    def __str__(self):
+        return f"{self.prefix}〔{self.year}〕"
+
+
+class Notification(models.Model):
+    """An outbox row: written in the same transaction as the change it reports, sent later by a task.
+
+    Exactly one recipient kind is set: a user, an organisation (all its active users), or a role (all users
+    holding it). `dedup_key` makes writing the same notice twice (a repeated sweep) a no-op.
+    """
+
+    recipient_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
+    recipient_organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
+    recipient_role = models.CharField(_("role"), max_length=20, choices=Role.choices, blank=True)
+    kind = models.CharField(_("kind"), max_length=40, db_index=True)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("text"))
+    link = models.CharField(_("link"), max_length=300, blank=True)
+    dedup_key = models.CharField(_("deduplication key"), max_length=120, unique=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [models.Index(fields=["sent_at", "next_attempt_at"], name="notification_outbox_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(recipient_user__isnull=False, recipient_organisation__isnull=True, recipient_role="")
+                    | models.Q(recipient_user__isnull=True, recipient_organisation__isnull=False, recipient_role="")
+                    | (
+                        models.Q(recipient_user__isnull=True, recipient_organisation__isnull=True)
+                        & ~models.Q(recipient_role="")
+                    )
+                ),
+                name="notification_one_recipient",
+            ),
+        ]
+
+    def __str__(self):
+        return self.subject
+
+
+def attachment_path(instance, filename):
+    # The stored name never reuses the uploaded one: it is kept only as metadata.
+    return f"attachments/{instance.uploaded_at:%Y/%m}/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class Attachment(models.Model):
+    """An uploaded file attached to some record; checked by content on upload, served only by views that
+    apply the attached record's access rule."""
+
+    content_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.PROTECT)
+    object_id = models.PositiveBigIntegerField()
+    purpose = models.CharField(_("purpose"), max_length=40, blank=True)
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=200)
+    mime_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"))
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        indexes = [models.Index(fields=["content_type", "object_id"], name="attachment_target_idx")]
+
+    def __str__(self):
+        return self.original_name

@@ -33,6 +33,15 @@ REGISTRY_WRITE = [
     "enterprises.add_servicecontract",
     "enterprises.change_servicecontract",
 ]
+CASES_READ = [
+    "evaluations.view_rectificationcase",
+    "evaluations.view_revocationcase",
+    "evaluations.view_blacklistentry",
+    "evaluations.view_satisfactionrating",
+    "enterprises.view_milestone",
+    "enterprises.view_feeconsequence",
+    "django_fsm_log.view_statelog",
+]
 SCHEDULES = [
     f"django_celery_beat.{action}_{model}"
     for model in ("periodictask", "crontabschedule", "intervalschedule", "clockedschedule", "solarschedule")
@@ -42,9 +51,18 @@ SCHEDULES = [
 ROLE_PERMISSIONS = {
     Role.ENTERPRISE: [],
     Role.PROVIDER: [],
-    Role.COUNTY: [*REFERENCE, *REGISTRY_READ],
-    Role.OFFICER: [*REFERENCE, *REGISTRY_READ, *REGISTRY_WRITE, "django_fsm_log.view_statelog"],
-    Role.APPROVER: [*REFERENCE, *REGISTRY_READ, "django_fsm_log.view_statelog"],
+    Role.COUNTY: [*REFERENCE, *REGISTRY_READ, *CASES_READ],
+    # Deadlines beyond RECTIFICATION_DAYS_MAX need evaluations.extend_rectification_deadline, which no role
+    # holds: the system administrator grants it to named senior officers.
+    Role.OFFICER: [
+        *REFERENCE,
+        *REGISTRY_READ,
+        *REGISTRY_WRITE,
+        *CASES_READ,
+        "evaluations.manage_rectification",
+        "evaluations.propose_revocation",
+    ],
+    Role.APPROVER: [*REFERENCE, *REGISTRY_READ, *CASES_READ, "evaluations.decide_revocation"],
     # Assessors will see the enterprises assigned to them once assignments exist; until then, none.
     Role.ASSESSOR: ["portal.view_county", "portal.view_scenario"],
     # The auditor reads everything (including the audit log) and changes nothing: only view_ permissions.
@@ -54,7 +72,9 @@ ROLE_PERMISSIONS = {
         "portal.view_user",
         "auth.view_group",
         "portal.view_auditevent",
-        "django_fsm_log.view_statelog",
+        "portal.view_notification",
+        "portal.view_documentsequence",
+        *CASES_READ,
         "django_celery_beat.view_periodictask",
     ],
     # The system administrator keeps accounts, reference data and schedules, and decides no case.
@@ -62,6 +82,7 @@ ROLE_PERMISSIONS = {
         "portal.view_user",
         "portal.add_user",
         "portal.change_user",
+        "auth.view_permission",
         "auth.view_group",
         "portal.view_organisation",
         "portal.add_organisation",
@@ -75,6 +96,10 @@ ROLE_PERMISSIONS = {
         *SCHEDULES,
     ],
 }
+
+
+# Permissions granted to individual users on top of their role, the only ones the user admin offers.
+INDIVIDUAL_PERMISSIONS = ["evaluations.extend_rectification_deadline"]
 
 
 def sync_role_groups(apps=None):

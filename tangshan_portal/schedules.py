@@ -6,6 +6,9 @@ from django.db import transaction
 # name -> (task, every N seconds)
 PERIODIC_TASKS = {
     "worker heartbeat": ("portal.record_worker_heartbeat", 60),
+    "send notifications": ("portal.send_notifications", 60),
+    # Deadlines are dates, so hourly is ample; the sweep compares with "now" and catches up after downtime.
+    "check deadlines (Art 12-13)": ("evaluations.check_deadlines", 3600),
 }
 
 

@@ -9,3 +9,15 @@ from . import services
 def record_worker_heartbeat():
     """Lets /healthz tell whether a worker is consuming the queue; the beat schedule sends it every minute."""
     return services.worker_heartbeat_record(hostname=socket.gethostname()).isoformat()
+
+
+@shared_task(
+    name="portal.send_notifications",
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=5,
+)
+def send_notifications():
+    """Drains the outbox; each row also carries its own retry schedule, so a failed run loses nothing."""
+    return services.notifications_send_pending()

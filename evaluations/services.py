@@ -1,0 +1,781 @@
+"""Articles 12–14: the one write path for rectification and revocation cases, the deadline sweep, the rule
+engine and the blacklist. Views, admin, tasks and commands call these functions and nothing else."""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import has_transition_perm
+from django_fsm_log.models import StateLog
+
+from enterprises.models import ServiceContract
+from enterprises.services import contracts_terminate_for_revocation
+from providers.models import POOL_STATUSES, Provider, ProviderStatus
+from providers.services import provider_follow_cases, provider_revoke
+from tangshan_portal.roles import Role
+from tangshan_portal.services import attachment_store, document_number_allocate, notify
+
+from . import selectors
+from .grounds import ART13_CONSEQUENCE, Art13Ground, cite_art12, cite_art13
+from .models import (
+    OPEN_RECTIFICATION_STATUSES,
+    RUNNING_DEADLINE_STATUSES,
+    BlacklistEntry,
+    Evidence,
+    RectificationCase,
+    RectificationStatus,
+    RevocationCase,
+    RevocationStatus,
+    SatisfactionRating,
+)
+
+logger = logging.getLogger(__name__)
+
+ENGINE = _("rule engine")
+
+
+class CaseError(ValidationError):
+    """A request that the case's state or the policy does not allow; the message is for the user."""
+
+
+def _require(allowed, message=None):
+    if not allowed:
+        raise PermissionDenied(message or _("You may not take this action on this case."))
+
+
+def _lock(model, pk):
+    return model.objects.select_for_update().get(pk=pk)
+
+
+def _local_today(now=None):
+    return timezone.localdate(now or timezone.now())
+
+
+def _log_creation(obj, *, by, description, state):
+    StateLog.objects.create(
+        content_type=ContentType.objects.get_for_model(obj),
+        object_id=obj.pk,
+        by=by,
+        source_state=None,
+        state=state,
+        transition="create",
+        description=description,
+    )
+
+
+def _link_evidence(*, case_field, case, evidence):
+    rows = []
+    for item in evidence:
+        rows.append(
+            Evidence(
+                **{case_field: case},
+                content_type=ContentType.objects.get_for_model(item),
+                object_id=item.pk,
+            )
+        )
+    Evidence.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def _case_link(case):
+    return f"/provider/cases/{case.pk}/"
+
+
+# --- Provider standing follows its most serious open case ----------------------------------------------------
+
+
+def standing_for(provider):
+    open_statuses = set(
+        RectificationCase.objects.filter(provider=provider, status__in=OPEN_RECTIFICATION_STATUSES).values_list(
+            "status", flat=True
+        )
+    )
+    if open_statuses & {
+        RectificationStatus.RECTIFYING,
+        RectificationStatus.RESPONDED,
+        RectificationStatus.RETURNED,
+        RectificationStatus.OVERDUE,
+    }:
+        return ProviderStatus.UNDER_RECTIFICATION
+    if RectificationStatus.WARNED in open_statuses:
+        return ProviderStatus.WARNED
+    return ProviderStatus.IN_POOL
+
+
+def _sync_standing(case, *, by, reason):
+    provider_follow_cases(provider=case.provider, standing=standing_for(case.provider), by=by, reason=reason)
+
+
+# --- Rectification cases (Art 12) ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def rectification_open(*, provider, ground, finding, by, contract=None, evidence=()):
+    _require(by.has_perm("evaluations.manage_rectification"))
+    if contract is not None and contract.provider_id != provider.pk:
+        raise CaseError({"contract": _("This contract is not one of this provider's contracts.")})
+    if not finding.strip():
+        raise CaseError({"finding": _("State the finding.")})
+    case = RectificationCase.objects.create(
+        provider=provider, contract=contract, ground=ground, finding=finding.strip(), opened_by=by
+    )
+    _log_creation(case, by=by, description=_("Case opened"), state=RectificationStatus.DRAFT)
+    _link_evidence(case_field="rectification_case", case=case, evidence=[*evidence, *([contract] if contract else [])])
+    return case
+
+
+@transaction.atomic
+def rectification_warn(*, case, by, now=None):
+    """Tell the provider the finding and the Art 12 ground; it may state its case within WARNING_REPLY_DAYS."""
+    case = _lock(RectificationCase, case.pk)
+    _require(has_transition_perm(case.warn, by))
+    now = now or timezone.now()
+    case.warned_at = now
+    case.reply_due_at = now + timedelta(days=settings.WARNING_REPLY_DAYS)
+    case.warn(by=by, description=_("Warning issued"))
+    case.save()
+    notify(
+        kind="rectification_warning",
+        organisation=case.provider.organisation,
+        subject=_("Warning: finding under Article 12 of the provider rules"),
+        body=_(
+            "Finding: %(finding)s\nGround: %(ground)s\nYou may state your case in the portal until %(due)s; "
+            "the bureau then withdraws the case or orders rectification."
+        )
+        % {
+            "finding": case.finding,
+            "ground": cite_art12(case.ground),
+            "due": timezone.localtime(case.reply_due_at).strftime("%Y-%m-%d %H:%M"),
+        },
+        link=_case_link(case),
+        dedup_key=f"rectification:{case.pk}:warned",
+    )
+    _sync_standing(case, by=by, reason=_("Warning issued in case %(id)s") % {"id": case.pk})
+    return case
+
+
+@transaction.atomic
+def rectification_reply(*, case, by, statement, now=None):
+    """The provider states its case against a warning (no state change; the officer decides)."""
+    case = _lock(RectificationCase, case.pk)
+    _require(case.provider.organisation_id is not None and by.organisation_id == case.provider.organisation_id)
+    if case.status != RectificationStatus.WARNED:
+        raise CaseError(_("A statement can only be made while the warning is open."))
+    if not statement.strip():
+        raise CaseError({"statement": _("Write your statement.")})
+    case.provider_reply = statement.strip()
+    case.replied_at = now or timezone.now()
+    case.save(update_fields=["provider_reply", "replied_at"])
+    notify(
+        kind="rectification_reply",
+        user=case.opened_by,
+        subject=_("The provider stated its case: %(provider)s") % {"provider": case.provider.name},
+        body=case.provider_reply,
+        link=f"/admin/evaluations/rectificationcase/{case.pk}/change/",
+        dedup_key=f"rectification:{case.pk}:reply:{case.replied_at.timestamp():.0f}",
+    )
+    return case
+
+
+def max_deadline(ordered_on):
+    return ordered_on + timedelta(days=settings.RECTIFICATION_DAYS_MAX)
+
+
+def _check_deadline(*, deadline, start_on, by, extension_reason):
+    if deadline <= start_on:
+        raise CaseError({"deadline": _("The deadline must be after the day of the order.")})
+    if deadline > max_deadline(start_on):
+        if not by.has_perm("evaluations.extend_rectification_deadline"):
+            raise CaseError(
+                {
+                    "deadline": _(
+                        "A deadline later than %(days)s days after the order needs the permission to extend deadlines."
+                    )
+                    % {"days": settings.RECTIFICATION_DAYS_MAX}
+                }
+            )
+        if not extension_reason.strip():
+            raise CaseError(
+                {
+                    "extension_reason": _("Give the reason why this case needs more than %(days)s days.")
+                    % {"days": settings.RECTIFICATION_DAYS_MAX}
+                }
+            )
+
+
+@transaction.atomic
+def rectification_order(*, case, by, deadline=None, extension_reason="", now=None):
+    """The rectification order (整改通知): a document number and a deadline, by default and at most
+    RECTIFICATION_DAYS_MAX calendar days after the order."""
+    case = _lock(RectificationCase, case.pk)
+    _require(has_transition_perm(case.order, by))
+    now = now or timezone.now()
+    today = _local_today(now)
+    deadline = deadline or max_deadline(today)
+    _check_deadline(deadline=deadline, start_on=today, by=by, extension_reason=extension_reason)
+    case.document_number = document_number_allocate(year=today.year)
+    case.ordered_at = now
+    case.ordered_by = by
+    case.deadline = deadline
+    case.extension_reason = extension_reason.strip()
+    case.order(
+        by=by,
+        description=_("Rectification ordered (%(number)s), deadline %(deadline)s")
+        % {"number": case.document_number, "deadline": deadline.isoformat()},
+    )
+    case.save()
+    notify(
+        kind="rectification_order",
+        organisation=case.provider.organisation,
+        subject=_("Rectification order %(number)s") % {"number": case.document_number},
+        body=_("Ground: %(ground)s\nFinding: %(finding)s\nRectify and submit your report by %(deadline)s.")
+        % {"ground": cite_art12(case.ground), "finding": case.finding, "deadline": deadline.isoformat()},
+        link=_case_link(case),
+        dedup_key=f"rectification:{case.pk}:ordered",
+    )
+    _sync_standing(case, by=by, reason=_("Rectification ordered: %(number)s") % {"number": case.document_number})
+    return case
+
+
+@transaction.atomic
+def rectification_respond(*, case, by, report, files=(), now=None):
+    """The provider's rectification report, with attachments (checked by content)."""
+    case = _lock(RectificationCase, case.pk)
+    _require(has_transition_perm(case.respond, by))
+    now = now or timezone.now()
+    if case.deadline is not None and _local_today(now) > case.deadline:
+        raise CaseError(_("The deadline has passed; the report can no longer be submitted here."))
+    if not report.strip():
+        raise CaseError({"report": _("Describe what was rectified.")})
+    case.report = report.strip()
+    case.responded_at = now
+    case.respond(by=by, description=_("Rectification report submitted"))
+    case.save()
+    for uploaded in files:
+        attachment_store(target=case, uploaded=uploaded, by=by, purpose="rectification_report")
+    notify(
+        kind="rectification_response",
+        user=case.ordered_by or case.opened_by,
+        subject=_("Rectification report received: %(number)s") % {"number": case.document_number},
+        body=case.report,
+        link=f"/admin/evaluations/rectificationcase/{case.pk}/change/",
+        dedup_key=f"rectification:{case.pk}:responded:{case.return_count}",
+    )
+    return case
+
+
+@transaction.atomic
+def rectification_verify(*, case, by, note="", now=None):
+    case = _lock(RectificationCase, case.pk)
+    _require(has_transition_perm(case.verify, by))
+    case.closed_at = now or timezone.now()
+    case.closing_note = note.strip()
+    case.verify(by=by, description=note.strip() or _("Rectification verified"))
+    case.save()
+    notify(
+        kind="rectification_verified",
+        organisation=case.provider.organisation,
+        subject=_("Rectification accepted: %(number)s") % {"number": case.document_number},
+        body=note.strip() or _("The bureau verified your rectification and closed the case."),
+        link=_case_link(case),
+        dedup_key=f"rectification:{case.pk}:verified",
+    )
+    _sync_standing(case, by=by, reason=_("Rectification verified: %(number)s") % {"number": case.document_number})
+    return case
+
+
+@transaction.atomic
+def rectification_return(*, case, by, reason, new_deadline=None, extension_reason="", now=None):
+    """Insufficient: back to the provider while the deadline holds (or with a new one, within the policy)."""
+    case = _lock(RectificationCase, case.pk)
+    _require(has_transition_perm(case.return_to_provider, by))
+    if not reason.strip():
+        raise CaseError({"reason": _("Say what is still missing.")})
+    today = _local_today(now)
+    if new_deadline is not None:
+        _check_deadline(
+            deadline=new_deadline,
+            start_on=timezone.localdate(case.ordered_at),
+            by=by,
+            extension_reason=extension_reason,
+        )
+        if new_deadline < today:
+            raise CaseError({"new_deadline": _("The new deadline cannot be in the past.")})
+        case.deadline = new_deadline
+        if extension_reason.strip():
+            case.extension_reason = extension_reason.strip()
+    elif case.deadline < today:
+        raise CaseError(
+            {"new_deadline": _("The deadline has passed: set a new deadline to give the provider time to rectify.")}
+        )
+    case.return_count += 1
+    case.return_to_provider(by=by, description=reason.strip())
+    case.save()
+    notify(
+        kind="rectification_returned",
+        organisation=case.provider.organisation,
+        subject=_("Rectification insufficient: %(number)s") % {"number": case.document_number},
+        body=_("%(reason)s\nDeadline: %(deadline)s") % {"reason": reason.strip(), "deadline": case.deadline},
+        link=_case_link(case),
+        dedup_key=f"rectification:{case.pk}:returned:{case.return_count}",
+    )
+    return case
+
+
+@transaction.atomic
+def rectification_withdraw(*, case, by, reason, now=None):
+    case = _lock(RectificationCase, case.pk)
+    _require(has_transition_perm(case.withdraw, by))
+    if not reason.strip():
+        raise CaseError({"reason": _("Give the reason for withdrawing the case.")})
+    case.closed_at = now or timezone.now()
+    case.closing_note = reason.strip()
+    case.withdraw(by=by, description=reason.strip())
+    case.save()
+    if case.warned_at:
+        notify(
+            kind="rectification_withdrawn",
+            organisation=case.provider.organisation,
+            subject=_("Case withdrawn: %(case)s") % {"case": case},
+            body=reason.strip(),
+            link=_case_link(case),
+            dedup_key=f"rectification:{case.pk}:withdrawn",
+        )
+    _sync_standing(case, by=by, reason=_("Case %(case)s withdrawn") % {"case": case})
+    return case
+
+
+# --- Deadline sweep (hourly, and `manage.py check_deadlines`) ---------------------------------------------------
+
+SWEEP_BATCH = 5000
+
+
+def _mark_overdue(now):
+    """Set-based: one UPDATE and one bulk insert of state-log rows per batch, each batch its own
+    transaction. Rows are claimed with SKIP LOCKED, so a second sweep running at the same time takes other
+    rows or none, and a worker that dies mid-run leaves committed batches done and the rest for next time."""
+    today = _local_today(now)
+    content_type = ContentType.objects.get_for_model(RectificationCase)
+    description = _("Deadline passed without an accepted rectification report")
+    marked = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                RectificationCase.objects.select_for_update(skip_locked=True)
+                .filter(status__in=RUNNING_DEADLINE_STATUSES, deadline__lt=today)
+                .order_by("id")
+                .values_list("id", "status", "provider__organisation_id", "document_number", "deadline")[:SWEEP_BATCH]
+            )
+            if not rows:
+                break
+            ids = [row[0] for row in rows]
+            RectificationCase.objects.filter(id__in=ids, status__in=RUNNING_DEADLINE_STATUSES).update(
+                status=RectificationStatus.OVERDUE, overdue_at=now
+            )
+            StateLog.objects.bulk_create(
+                StateLog(
+                    timestamp=now,
+                    by=None,
+                    content_type=content_type,
+                    object_id=case_id,
+                    source_state=status,
+                    state=RectificationStatus.OVERDUE,
+                    transition="mark_overdue",
+                    description=description,
+                )
+                for case_id, status, _org, _number, _deadline in rows
+            )
+            _bulk_notify(
+                [
+                    {
+                        "kind": "rectification_overdue",
+                        "recipient_organisation_id": org_id,
+                        "subject": _("Rectification overdue: %(number)s") % {"number": number},
+                        "body": _("The deadline %(deadline)s passed without an accepted rectification report.")
+                        % {"deadline": deadline},
+                        "link": f"/provider/cases/{case_id}/",
+                        "dedup_key": f"rectification:{case_id}:overdue",
+                    }
+                    for case_id, _status, org_id, number, deadline in rows
+                    if org_id is not None
+                ]
+            )
+            marked += len(ids)
+    return marked
+
+
+def _bulk_notify(rows):
+    from tangshan_portal.models import Notification
+
+    Notification.objects.bulk_create([Notification(**row) for row in rows], ignore_conflicts=True)
+
+
+def _create_reminders(now):
+    """One reminder per case and threshold of REMINDER_DAYS. After downtime only the most imminent threshold
+    is sent (a 7-day reminder two days before the deadline would be wrong), and the unique dedup key makes a
+    repeated or concurrent sweep a no-op."""
+    today = _local_today(now)
+    thresholds = sorted(set(settings.REMINDER_DAYS))
+    created = 0
+    lower = -1
+    for days in thresholds:
+        window = RectificationCase.objects.filter(
+            status__in=RUNNING_DEADLINE_STATUSES,
+            deadline__gt=today + timedelta(days=lower),
+            deadline__lte=today + timedelta(days=days),
+            provider__organisation__isnull=False,
+        ).values_list("id", "provider__organisation_id", "document_number", "deadline")
+        last_id = 0
+        while True:
+            batch = list(window.filter(id__gt=last_id).order_by("id")[:SWEEP_BATCH])
+            if not batch:
+                break
+            last_id = batch[-1][0]
+            with transaction.atomic():
+                _bulk_notify(
+                    [
+                        {
+                            "kind": "rectification_reminder",
+                            "recipient_organisation_id": org_id,
+                            "subject": _("Reminder: rectification %(number)s is due on %(deadline)s")
+                            % {"number": number, "deadline": deadline},
+                            "body": _("%(left)s day(s) left to submit your rectification report.")
+                            % {"left": (deadline - today).days},
+                            "link": f"/provider/cases/{case_id}/",
+                            "dedup_key": f"rectification:{case_id}:reminder:{deadline.isoformat()}:{days}",
+                        }
+                        for case_id, org_id, number, deadline in batch
+                    ]
+                )
+            created += len(batch)
+        lower = days
+    return created
+
+
+def deadlines_check(*, now=None):
+    """The hourly sweep: overdue cases, reminders, then the rule engine. Idempotent and safe to run twice
+    at once; it catches up by itself after downtime because every rule compares with the current date."""
+    now = now or timezone.now()
+    overdue = _mark_overdue(now)
+    reminders = _create_reminders(now)
+    proposals = engine_run(now=now)
+    result = {"overdue": overdue, "reminders": reminders, "proposals": len(proposals)}
+    logger.info("deadline sweep: %s", result)
+    return result
+
+
+# --- Rule engine: Art 13 (1)–(3) -------------------------------------------------------------------------------
+
+
+def engine_findings(*, now=None):
+    """What the data shows, as {(provider_id, ground): (finding text, [evidence objects' (model, id)])}.
+
+    One aggregate query per ground; providers outside the pool are not considered."""
+    now = now or timezone.now()
+    findings = {}
+    active = Provider.objects.filter(status__in=POOL_STATUSES)
+
+    # (1) more than MAX_RECTIFICATIONS counted cases
+    limit = settings.MAX_RECTIFICATIONS
+    counted = (
+        RectificationCase.objects.counted()
+        .filter(provider__in=active)
+        .values("provider_id")
+        .annotate(n=Count("id"))
+        .filter(n__gt=limit)
+    )
+    too_many = {row["provider_id"]: row["n"] for row in counted}
+    # … or refusing to rectify within the deadline (an overdue case)
+    overdue_ids = set(
+        RectificationCase.objects.filter(provider__in=active, status=RectificationStatus.OVERDUE).values_list(
+            "provider_id", flat=True
+        )
+    )
+    ground1 = set(too_many) | overdue_ids
+    if ground1:
+        evidence = {}
+        for case_id, provider_id, status in (
+            RectificationCase.objects.counted()
+            .filter(provider_id__in=ground1)
+            .values_list("id", "provider_id", "status")
+        ):
+            if provider_id in too_many or status == RectificationStatus.OVERDUE:
+                evidence.setdefault(provider_id, []).append((RectificationCase, case_id))
+        for provider_id in ground1:
+            parts = []
+            if provider_id in too_many:
+                parts.append(
+                    _("rectification was ordered %(n)s times (more than %(limit)s)")
+                    % {"n": too_many[provider_id], "limit": limit}
+                )
+            if provider_id in overdue_ids:
+                parts.append(_("a rectification deadline passed without rectification"))
+            findings[(provider_id, Art13Ground.RECTIFICATION)] = ("；".join(parts), evidence.get(provider_id, []))
+
+    # (2) MAX_DISSATISFIED counted "dissatisfied" ratings
+    dissatisfied = SatisfactionRating.objects.filter(
+        contract__provider__in=active, overall=SatisfactionRating.Overall.DISSATISFIED, voided=False
+    )
+    over = dissatisfied.values("contract__provider_id").annotate(n=Count("id")).filter(n__gte=settings.MAX_DISSATISFIED)
+    over = {row["contract__provider_id"]: row["n"] for row in over}
+    if over:
+        evidence = {}
+        for rating_id, provider_id in dissatisfied.filter(contract__provider_id__in=over).values_list(
+            "id", "contract__provider_id"
+        ):
+            evidence.setdefault(provider_id, []).append((SatisfactionRating, rating_id))
+        for provider_id, n in over.items():
+            findings[(provider_id, Art13Ground.DISSATISFIED)] = (
+                _("%(n)s counted “dissatisfied” ratings (limit %(limit)s)")
+                % {"n": n, "limit": settings.MAX_DISSATISFIED},
+                evidence[provider_id],
+            )
+
+    # (3) schedule lag beyond SCHEDULE_LAG_THRESHOLD on a contract in progress
+    for contract, lag in selectors.lagging_contracts(today=_local_today(now), providers=active):
+        key = (contract.provider_id, Art13Ground.SCHEDULE_LAG)
+        text, evidence = findings.get(key, ("", []))
+        line = _("contract %(number)s is %(lag)s%% behind its time-proportional schedule") % {
+            "number": contract.number,
+            "lag": round(lag * 100),
+        }
+        findings[key] = ("；".join(filter(None, [text, line])), [*evidence, (ServiceContract, contract.pk)])
+    return findings
+
+
+def engine_run(*, now=None):
+    """Turn findings into revocation proposals: at most one open proposal per provider and ground (a
+    database constraint), and none when every piece of evidence was already weighed by an earlier proposal
+    on the same ground (a dismissal is not re-proposed until something new happens). Never revokes."""
+    now = now or timezone.now()
+    created = []
+    findings = engine_findings(now=now)
+    if not findings:
+        return created
+    open_keys = set(
+        RevocationCase.objects.filter(status=RevocationStatus.PROPOSED).values_list("provider_id", "ground")
+    )
+    weighed = {}
+    for provider_id, ground, ct_id, object_id in Evidence.objects.filter(revocation_case__isnull=False).values_list(
+        "revocation_case__provider_id", "revocation_case__ground", "content_type_id", "object_id"
+    ):
+        weighed.setdefault((provider_id, ground), set()).add((ct_id, object_id))
+    providers = Provider.objects.in_bulk({provider_id for provider_id, _ground in findings})
+    for (provider_id, ground), (text, evidence) in sorted(findings.items()):
+        if (provider_id, ground) in open_keys:
+            continue
+        keys = {(ContentType.objects.get_for_model(model).pk, pk) for model, pk in evidence}
+        if keys and keys <= weighed.get((provider_id, ground), set()):
+            continue
+        try:
+            with transaction.atomic():
+                proposal = _propose(
+                    provider=providers[provider_id],
+                    ground=ground,
+                    finding=text,
+                    by=None,
+                    evidence_keys=keys,
+                    now=now,
+                )
+        except IntegrityError:
+            continue  # a concurrent sweep created it first: the constraint keeps it to one
+        created.append(proposal)
+    return created
+
+
+def _propose(*, provider, ground, finding, by, evidence_keys, now):
+    proposal = RevocationCase.objects.create(
+        provider=provider,
+        ground=ground,
+        finding=finding,
+        source=RevocationCase.Source.ENGINE if by is None else RevocationCase.Source.OFFICER,
+        proposed_by=by,
+        proposed_at=now,
+        statement_due_at=now + timedelta(days=settings.WARNING_REPLY_DAYS),
+    )
+    _log_creation(
+        proposal,
+        by=by,
+        description=_("Proposed by the rule engine") if by is None else _("Proposed by a case officer"),
+        state=RevocationStatus.PROPOSED,
+    )
+    Evidence.objects.bulk_create(
+        [Evidence(revocation_case=proposal, content_type_id=ct, object_id=pk) for ct, pk in sorted(evidence_keys)],
+        ignore_conflicts=True,
+    )
+    # Due process: the provider is told the grounds and may state its case before any decision.
+    if provider.organisation_id:
+        notify(
+            kind="revocation_proposed",
+            organisation=provider.organisation,
+            subject=_("Notice of proposed revocation of your qualification"),
+            body=_(
+                "Ground: %(ground)s\nFinding: %(finding)s\nConsequence if approved: %(consequence)s\n"
+                "You may state your case in the portal until %(due)s."
+            )
+            % {
+                "ground": cite_art13(ground),
+                "finding": finding,
+                "consequence": ART13_CONSEQUENCE,
+                "due": timezone.localtime(proposal.statement_due_at).strftime("%Y-%m-%d %H:%M"),
+            },
+            link=f"/provider/revocations/{proposal.pk}/",
+            dedup_key=f"revocation:{proposal.pk}:proposed",
+        )
+    notify(
+        kind="revocation_proposed_staff",
+        role=Role.APPROVER if by is not None else Role.OFFICER,
+        subject=_("Revocation proposal: %(provider)s") % {"provider": provider.name},
+        body=f"{cite_art13(ground)}\n{finding}",
+        link=f"/admin/evaluations/revocationcase/{proposal.pk}/change/",
+        dedup_key=f"revocation:{proposal.pk}:staff",
+    )
+    return proposal
+
+
+@transaction.atomic
+def revocation_propose(*, provider, ground, finding, by, evidence=(), now=None):
+    """An officer's proposal on any Art 13 ground, with its evidence."""
+    _require(by.has_perm("evaluations.propose_revocation"))
+    if provider.status not in POOL_STATUSES:
+        raise CaseError(_("Only a provider in the resource pool can have its qualification revoked."))
+    if not finding.strip():
+        raise CaseError({"finding": _("State the finding.")})
+    if RevocationCase.objects.filter(provider=provider, ground=ground, status=RevocationStatus.PROPOSED).exists():
+        raise CaseError({"ground": _("An open proposal on this ground already exists for this provider.")})
+    keys = {(ContentType.objects.get_for_model(item).pk, item.pk) for item in evidence}
+    return _propose(
+        provider=provider, ground=ground, finding=finding.strip(), by=by, evidence_keys=keys, now=now or timezone.now()
+    )
+
+
+@transaction.atomic
+def revocation_state_case(*, revocation, by, statement, now=None):
+    revocation = _lock(RevocationCase, revocation.pk)
+    provider = revocation.provider
+    _require(provider.organisation_id is not None and by.organisation_id == provider.organisation_id)
+    if revocation.status != RevocationStatus.PROPOSED:
+        raise CaseError(_("This proposal has been decided."))
+    now = now or timezone.now()
+    if now > revocation.statement_due_at:
+        raise CaseError(_("The time to state your case has passed."))
+    if not statement.strip():
+        raise CaseError({"statement": _("Write your statement.")})
+    revocation.provider_statement = statement.strip()
+    revocation.statement_at = now
+    revocation.save(update_fields=["provider_statement", "statement_at"])
+    notify(
+        kind="revocation_statement",
+        role=Role.APPROVER,
+        subject=_("Statement received on a revocation proposal: %(provider)s") % {"provider": provider.name},
+        body=revocation.provider_statement,
+        link=f"/admin/evaluations/revocationcase/{revocation.pk}/change/",
+        dedup_key=f"revocation:{revocation.pk}:statement",
+    )
+    return revocation
+
+
+def _check_decidable(revocation, by, now):
+    _require(has_transition_perm(revocation.approve, by), _("Only an approver who did not propose it may decide."))
+    if revocation.statement_at is None and now < revocation.statement_due_at:
+        raise CaseError(
+            _("The provider may state its case until %(due)s; decide after that or once it has replied.")
+            % {"due": timezone.localtime(revocation.statement_due_at).strftime("%Y-%m-%d %H:%M")}
+        )
+
+
+def _decision_conflict(revocation):
+    if revocation.status != RevocationStatus.PROPOSED:
+        raise CaseError(
+            _("This proposal was already %(status)s by another approver.") % {"status": revocation.get_status_display()}
+        )
+
+
+@transaction.atomic
+def revocation_approve(*, revocation, by, reason, now=None):
+    """Art 13 and 14 in one transaction: revoke, publish the blacklist entry, stop fees and mark advances
+    recoverable on the provider's active contracts (which are terminated)."""
+    revocation = _lock(RevocationCase, revocation.pk)
+    _decision_conflict(revocation)
+    now = now or timezone.now()
+    _check_decidable(revocation, by, now)
+    if not reason.strip():
+        raise CaseError({"reason": _("State the reasons for the decision.")})
+    if selectors.evidence_under_appeal(revocation):
+        raise CaseError(_("An appeal against evidence of this proposal is pending; it cannot be approved yet."))
+    today = _local_today(now)
+    revocation.decision_number = document_number_allocate(year=today.year)
+    revocation.decided_by = by
+    revocation.decided_at = now
+    revocation.decision_reason = reason.strip()
+    revocation.approve(by=by, description=_("Approved: %(number)s") % {"number": revocation.decision_number})
+    revocation.save()
+
+    provider = provider_revoke(
+        provider=revocation.provider,
+        by=by,
+        reason=_("Revocation decision %(number)s") % {"number": revocation.decision_number},
+    )
+    entry = BlacklistEntry.objects.create(
+        revocation=revocation,
+        provider=provider,
+        provider_name=provider.name,
+        uscc=provider.uscc,
+        ground=revocation.ground,
+        ground_wording=cite_art13(revocation.ground),
+        decision_number=revocation.decision_number,
+        decided_on=today,
+        authority=settings.PORTAL_AUTHORITY_NAME,
+        remedy=_(
+            "The provider may appeal against the grounds of this decision (Art 16(3)) within %(days)s days of "
+            "its publication, through the portal or in writing to %(authority)s."
+        )
+        % {"days": settings.APPEAL_WINDOW_DAYS, "authority": settings.PORTAL_AUTHORITY_NAME},
+        published_at=now,
+    )
+    contracts_terminate_for_revocation(
+        provider=provider,
+        by=by,
+        decision_reference=revocation.decision_number,
+        reason=_("Terminated by revocation decision %(number)s (Art 14)") % {"number": revocation.decision_number},
+    )
+    if provider.organisation_id:
+        notify(
+            kind="revocation_decided",
+            organisation=provider.organisation,
+            subject=_("Decision %(number)s: your qualification is revoked") % {"number": revocation.decision_number},
+            body=f"{revocation.ground_wording}\n{revocation.decision_reason}\n{ART13_CONSEQUENCE}\n{entry.remedy}",
+            link=f"/provider/revocations/{revocation.pk}/",
+            dedup_key=f"revocation:{revocation.pk}:decided",
+        )
+    return revocation
+
+
+@transaction.atomic
+def revocation_dismiss(*, revocation, by, reason, now=None):
+    revocation = _lock(RevocationCase, revocation.pk)
+    _decision_conflict(revocation)
+    now = now or timezone.now()
+    _require(has_transition_perm(revocation.dismiss, by), _("Only an approver who did not propose it may decide."))
+    if not reason.strip():
+        raise CaseError({"reason": _("State the reasons for the decision.")})
+    revocation.decided_by = by
+    revocation.decided_at = now
+    revocation.decision_reason = reason.strip()
+    revocation.dismiss(by=by, description=reason.strip())
+    revocation.save()
+    if revocation.provider.organisation_id:
+        notify(
+            kind="revocation_dismissed",
+            organisation=revocation.provider.organisation,
+            subject=_("The proposed revocation was dismissed"),
+            body=revocation.decision_reason,
+            link=f"/provider/revocations/{revocation.pk}/",
+            dedup_key=f"revocation:{revocation.pk}:dismissed",
+        )
+    return revocation
