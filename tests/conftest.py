@@ -16,3 +16,34 @@ def pytest_runtest_setup(item):
         if os.environ.get("REQUIRE_SERVICES") == "1":
             pytest.fail("REQUIRE_SERVICES=1 but DATABASE_URL (PostgreSQL) and REDIS_URL are not both set")
         pytest.skip("needs DATABASE_URL (PostgreSQL) and REDIS_URL")
+
+
+@pytest.fixture
+def officer(db):
+    from tangshan_portal.roles import Role
+    from tests.factories import UserFactory
+
+    return UserFactory(role=Role.OFFICER, username="officer_a")
+
+
+@pytest.fixture
+def approver(db):
+    from tangshan_portal.roles import Role
+    from tests.factories import UserFactory
+
+    return UserFactory(role=Role.APPROVER, username="approver_a")
+
+
+@pytest.fixture
+def provider(db):
+    from tests.factories import ProviderFactory
+
+    return ProviderFactory(name="唐山测评科技有限公司")
+
+
+@pytest.fixture
+def provider_user(provider):
+    from tangshan_portal.roles import Role
+    from tests.factories import UserFactory
+
+    return UserFactory(role=Role.PROVIDER, organisation=provider.organisation, username="provider_staff")
