@@ -33,7 +33,7 @@ def _log(case):
 # --- who may do what ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("role", OTHER_ROLES + [Role.PROVIDER])
+@pytest.mark.parametrize("role", [*OTHER_ROLES, Role.PROVIDER])
 def test_only_officers_open_cases(role, provider):
     user = _user(role) if role != Role.PROVIDER else UserFactory(role=role, organisation=provider.organisation)
     with pytest.raises(PermissionDenied):
@@ -86,7 +86,7 @@ def test_officer_actions_succeed_for_officers_and_are_logged(action, provider, o
     assert last.description
 
 
-@pytest.mark.parametrize("role", OTHER_ROLES + [Role.PROVIDER])
+@pytest.mark.parametrize("role", [*OTHER_ROLES, Role.PROVIDER])
 @pytest.mark.parametrize("action", list(ACTIONS))
 def test_officer_actions_are_refused_to_every_other_role(action, role, provider, officer):
     stage, call, _target = ACTIONS[action]

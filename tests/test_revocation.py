@@ -19,8 +19,8 @@ from tests.enforcement import at, travel
 from tests.factories import ProviderFactory, ServiceContractFactory, UserFactory
 
 
-def _propose(provider, officer, ground=5, when=at(2026, 5, 1)):
-    with travel(when):
+def _propose(provider, officer, ground=5, when=None):
+    with travel(when or at(2026, 5, 1)):
         return services.revocation_propose(provider=provider, ground=ground, finding="伪造服务合同套取资金", by=officer)
 
 
