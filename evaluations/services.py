@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_fsm import has_transition_perm
+from django_fsm import can_proceed, has_transition_perm
 from django_fsm_log.models import StateLog
 
 from enterprises.models import ServiceContract
@@ -47,6 +47,17 @@ class CaseError(ValidationError):
 def _require(allowed, message=None):
     if not allowed:
         raise PermissionDenied(message or _("You may not take this action on this case."))
+
+
+def _require_transition(method, by):
+    """The state first (a clear message when someone else acted first), then the user's permission."""
+    instance = method.__self__
+    if not can_proceed(method, check_conditions=False):
+        raise CaseError(
+            _("This action is not possible while the case is “%(status)s”; reload the page to see its state.")
+            % {"status": instance.get_status_display()}
+        )
+    _require(has_transition_perm(method, by))
 
 
 def _lock(model, pk):
@@ -133,7 +144,7 @@ def rectification_open(*, provider, ground, finding, by, contract=None, evidence
 def rectification_warn(*, case, by, now=None):
     """Tell the provider the finding and the Art 12 ground; it may state its case within WARNING_REPLY_DAYS."""
     case = _lock(RectificationCase, case.pk)
-    _require(has_transition_perm(case.warn, by))
+    _require_transition(case.warn, by)
     now = now or timezone.now()
     case.warned_at = now
     case.reply_due_at = now + timedelta(days=settings.WARNING_REPLY_DAYS)
@@ -213,7 +224,7 @@ def rectification_order(*, case, by, deadline=None, extension_reason="", now=Non
     """The rectification order (整改通知): a document number and a deadline, by default and at most
     RECTIFICATION_DAYS_MAX calendar days after the order."""
     case = _lock(RectificationCase, case.pk)
-    _require(has_transition_perm(case.order, by))
+    _require_transition(case.order, by)
     now = now or timezone.now()
     today = _local_today(now)
     deadline = deadline or max_deadline(today)
@@ -246,7 +257,7 @@ def rectification_order(*, case, by, deadline=None, extension_reason="", now=Non
 def rectification_respond(*, case, by, report, files=(), now=None):
     """The provider's rectification report, with attachments (checked by content)."""
     case = _lock(RectificationCase, case.pk)
-    _require(has_transition_perm(case.respond, by))
+    _require_transition(case.respond, by)
     now = now or timezone.now()
     if case.deadline is not None and _local_today(now) > case.deadline:
         raise CaseError(_("The deadline has passed; the report can no longer be submitted here."))
@@ -272,7 +283,7 @@ def rectification_respond(*, case, by, report, files=(), now=None):
 @transaction.atomic
 def rectification_verify(*, case, by, note="", now=None):
     case = _lock(RectificationCase, case.pk)
-    _require(has_transition_perm(case.verify, by))
+    _require_transition(case.verify, by)
     case.closed_at = now or timezone.now()
     case.closing_note = note.strip()
     case.verify(by=by, description=note.strip() or _("Rectification verified"))
@@ -293,7 +304,7 @@ def rectification_verify(*, case, by, note="", now=None):
 def rectification_return(*, case, by, reason, new_deadline=None, extension_reason="", now=None):
     """Insufficient: back to the provider while the deadline holds (or with a new one, within the policy)."""
     case = _lock(RectificationCase, case.pk)
-    _require(has_transition_perm(case.return_to_provider, by))
+    _require_transition(case.return_to_provider, by)
     if not reason.strip():
         raise CaseError({"reason": _("Say what is still missing.")})
     today = _local_today(now)
@@ -330,7 +341,7 @@ def rectification_return(*, case, by, reason, new_deadline=None, extension_reaso
 @transaction.atomic
 def rectification_withdraw(*, case, by, reason, now=None):
     case = _lock(RectificationCase, case.pk)
-    _require(has_transition_perm(case.withdraw, by))
+    _require_transition(case.withdraw, by)
     if not reason.strip():
         raise CaseError({"reason": _("Give the reason for withdrawing the case.")})
     case.closed_at = now or timezone.now()
@@ -366,7 +377,7 @@ def _mark_overdue(now):
     while True:
         with transaction.atomic():
             rows = list(
-                RectificationCase.objects.select_for_update(skip_locked=True)
+                RectificationCase.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(status__in=RUNNING_DEADLINE_STATUSES, deadline__lt=today)
                 .order_by("id")
                 .values_list("id", "status", "provider__organisation_id", "document_number", "deadline")[:SWEEP_BATCH]
@@ -738,6 +749,13 @@ def revocation_approve(*, revocation, by, reason, now=None):
         % {"days": settings.APPEAL_WINDOW_DAYS, "authority": settings.PORTAL_AUTHORITY_NAME},
         published_at=now,
     )
+    # Other open proposals against the same provider are settled by this decision.
+    for other in RevocationCase.objects.select_for_update().filter(provider=provider, status=RevocationStatus.PROPOSED):
+        other.decided_by = by
+        other.decided_at = now
+        other.decision_reason = _("Settled by decision %(number)s") % {"number": revocation.decision_number}
+        other.dismiss(by=by, description=other.decision_reason)
+        other.save()
     contracts_terminate_for_revocation(
         provider=provider,
         by=by,

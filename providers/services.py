@@ -1,12 +1,14 @@
 """The one write path for a provider's standing in the resource pool."""
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from .models import POOL_STATUSES, Provider, ProviderStatus
 
 
-class StandingError(Exception):
+class StandingError(ValidationError):
     """The requested change does not fit the provider's current standing."""
 
 
@@ -18,7 +20,10 @@ def _apply(provider, method_name, *, by, reason):
     provider = _locked(provider)
     method = getattr(provider, method_name)
     if not can_proceed(method):
-        raise StandingError(f"{method_name} is not possible from {provider.status}")
+        raise StandingError(
+            _("This is not possible while the provider's standing is “%(status)s”.")
+            % {"status": provider.get_status_display()}
+        )
     method(by=by, description=reason)
     provider.save()
     return provider

@@ -226,3 +226,17 @@ def test_two_sweeps_at_once_leave_the_same_rows_as_one(officer):
         services.deadlines_check()
     assert snapshot() == together
     assert RevocationCase.objects.filter(status=RevocationStatus.PROPOSED).count() == 4
+
+
+@pytest.mark.django_db
+def test_approval_settles_the_providers_other_open_proposals(provider, officer, approver):
+    first = _propose(provider, officer, ground=5)
+    second = _propose(provider, officer, ground=7)
+    with travel(at(2026, 5, 8)):
+        services.revocation_approve(revocation=first, by=approver, reason="伪造合同")
+        second.refresh_from_db()
+        assert second.status == RevocationStatus.DISMISSED
+        assert first.__class__.objects.get(pk=first.pk).decision_number in second.decision_reason
+        with pytest.raises(ValidationError):
+            services.revocation_approve(revocation=second, by=approver, reason="再次")
+    assert BlacklistEntry.objects.count() == 1
