@@ -261,3 +261,38 @@ def test_the_outbox_sends_each_notification_once_and_retries_failures(provider, 
     with travel(at(2026, 3, 2, 10, 2)):
         assert portal_services.notifications_send_pending() == {"sent": 1, "failed": 0}
     assert len(mailoutbox) == 2
+
+
+def test_the_sweep_is_set_based(officer):
+    """Marking overdue and writing reminders take the same number of queries for 2 cases as for 20; the
+    engine's detection is a fixed number of queries plus a bounded number per proposal it writes."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count(fn):
+        with CaptureQueriesContext(connection) as queries:
+            fn()
+        return len(queries.captured_queries)
+
+    def run(n_providers):
+        RectificationCase.objects.all().delete()
+        RevocationCase.objects.all().delete()
+        Notification.objects.all().delete()
+        with travel(at(2026, 3, 2)):
+            for _ in range(n_providers):
+                provider = ServiceContractFactory(status=ContractStatus.IN_PROGRESS).provider
+                ordered_case(provider=provider, officer=officer)  # deadline 2026-04-01
+                ordered_case(provider=provider, officer=officer, deadline=date(2026, 3, 31))
+        with travel(at(2026, 3, 31, 9)):
+            reminders = count(lambda: services._create_reminders(at(2026, 3, 31, 9)))
+        with travel(at(2026, 4, 15)):
+            overdue = count(lambda: services._mark_overdue(at(2026, 4, 15)))
+            engine = count(lambda: services.engine_run(now=at(2026, 4, 15)))
+        return reminders, overdue, engine
+
+    few = run(2)
+    many = run(20)
+    assert Notification.objects.filter(kind="rectification_reminder").count() == 40
+    assert RevocationCase.objects.count() == 20
+    assert many[:2] == few[:2]
+    assert (many[2] - few[2]) / (20 - 2) <= 10
