@@ -4,12 +4,19 @@ The data is planned in memory first by `build_demo_plan`, a pure function of the
 scenario list, so every fresh database receives the same rows whatever it already holds. `seed_demo` then
 writes only what is missing, keyed on natural keys (USCC, contract number, organisation name, user name), so
 a second run creates nothing and leaves edits made through the portal alone.
+
+The enforcement part (Articles 12–14: rectification cases in every state, revocation proposals and decisions,
+the blacklist, ratings and milestones) is not written row by row: `seed_enforcement` plays a short history
+through the services of `evaluations.services` with the demo accounts, so every case carries the state log,
+notifications, document numbers and provider standing the portal itself would have produced. It runs once:
+a database that already holds demo cases (recognised by DEMO_CASE_MARKER in the finding) is left alone.
 """
 
 import json
 import random
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from stdnum.cn import uscc as stdnum_uscc
@@ -158,7 +165,9 @@ COMPANY_FORMS = ("有限公司", "有限公司", "有限公司", "有限公司",
 SIZES = (("medium", 2), ("small", 5), ("micro", 3))
 BASELINE_LEVELS = ((1, 45), (2, 45), (3, 10))
 
-# The first provider is always in the pool: its organisation is the demo provider account's.
+# The first provider is always in the pool: its organisation is the demo provider account's. The standings
+# "warned", "under_rectification" and "revoked" are not written as such: those providers start in the pool and
+# reach their standing through the cases of `seed_enforcement` (CASE_DRIVEN_STANDINGS).
 PROVIDER_STATUS_COUNTS = {
     "in_pool": 19,
     "applied": 3,
@@ -191,6 +200,12 @@ CONTRACT_WINDOWS = {
     "terminated": (date(2026, 1, 5), date(2026, 4, 30), 150, 240),
 }
 LANDLINE_AREA_CODE = "0315"
+
+CASE_DRIVEN_STANDINGS = frozenset({"warned", "under_rectification", "revoked"})
+# A revoked provider's contracts are written in progress; the approved revocation terminates them (Art 14).
+CONTRACT_STATUS_BEFORE_REVOCATION = "in_progress"
+# Every finding of a demo case starts with this marker: it is how a second seed knows the cases exist.
+DEMO_CASE_MARKER = "【演示】"
 
 
 # --- Plans -----------------------------------------------------------------------------------------------
@@ -557,7 +572,7 @@ def seed_demo(password):
             contact_name=p.contact_name,
             contact_phone=p.contact_phone,
             contact_email=p.contact_email,
-            status=p.status,
+            status="in_pool" if p.status in CASE_DRIVEN_STANDINGS else p.status,
         )
         for p in plan.providers
     }
@@ -588,6 +603,7 @@ def seed_demo(password):
     _create_missing(PilotEnterprise, "uscc", wanted, report, "enterprises")
     enterprises = {e.uscc: e for e in PilotEnterprise.objects.filter(uscc__in=list(wanted))}
 
+    revoked = {p.uscc for p in plan.providers if p.status == "revoked"}
     wanted = {
         c.number: ServiceContract(
             number=c.number,
@@ -600,7 +616,7 @@ def seed_demo(password):
             signed_on=c.signed_on,
             start_on=c.start_on,
             end_on=c.end_on,
-            status=c.status,
+            status=CONTRACT_STATUS_BEFORE_REVOCATION if c.provider_uscc in revoked else c.status,
         )
         for c in plan.contracts
     }
@@ -653,4 +669,293 @@ def seed_demo(password):
             user.groups.set([group])
             changed.append("groups")
         report.accounts.append((account.username, role, [] if created else changed))
+
+    users = {user.username: user for user in User.objects.filter(username__in=[a.username for a in DEMO_ACCOUNTS])}
+    seed_enforcement(plan, users=users, report=report)
     return report
+
+
+# --- Enforcement (Articles 12–14), played through the services ---------------------------------------------
+
+ENFORCEMENT_LABELS = ("rectification_cases", "revocation_cases", "blacklist_entries", "ratings", "milestones")
+MILESTONES = (("需求调研与实施方案", 30), ("系统部署与数据集成", 40), ("试运行与验收准备", 30))
+# Contracts on schedule report the progress planned this many days ahead, so they stay on schedule for a while
+# after seeding instead of turning into schedule-lag findings the next morning.
+ON_TRACK_LEAD_DAYS = 60
+RATED_CONTRACT_STATUSES = ("accepted", "internally_accepted", "in_progress")
+
+
+def _moment(today, days_ago, hour=9):
+    """`days_ago` days before `today`, at `hour` o'clock local time."""
+    from django.utils import timezone
+
+    return timezone.make_aware(datetime.combine(today - timedelta(days=days_ago), time(hour)))
+
+
+@contextmanager
+def _dated(when):
+    """Date the state-log rows and notifications written inside the block at the simulated moment `when`.
+
+    The services take `now=` for the cases' own dates, but django-fsm-log and the outbox stamp their rows with
+    the clock; without this, the timeline of a case warned "60 days ago" would show today's date everywhere."""
+    from django.db.models import Max
+    from django_fsm_log.models import StateLog
+
+    from .models import Notification
+
+    last_log = StateLog.objects.aggregate(n=Max("pk"))["n"] or 0
+    last_notification = Notification.objects.aggregate(n=Max("pk"))["n"] or 0
+    yield when
+    StateLog.objects.filter(pk__gt=last_log).update(timestamp=when)
+    Notification.objects.filter(pk__gt=last_notification).update(created_at=when)
+
+
+def _progress_share(contract, planned_on, on_day):
+    """The time-proportional share of one milestone on a day (as in evaluations.selectors.planned_progress)."""
+    span = (planned_on - contract.start_on).days
+    if span <= 0:
+        return 1.0
+    return min(1.0, max(0.0, (on_day - contract.start_on).days / span))
+
+
+def _enforcement_counts():
+    from enterprises.models import Milestone
+    from evaluations.models import BlacklistEntry, RectificationCase, RevocationCase, SatisfactionRating
+
+    models = {
+        "rectification_cases": RectificationCase,
+        "revocation_cases": RevocationCase,
+        "blacklist_entries": BlacklistEntry,
+        "ratings": SatisfactionRating,
+        "milestones": Milestone,
+    }
+    return {label: model.objects.count() for label, model in models.items()}
+
+
+def seed_enforcement(plan, *, users, report):
+    """Cases in every state, revocations proposed, pending, approved and dismissed, the blacklist, ratings
+    and milestones — each written by the service the portal uses, with the demo accounts as actors.
+
+    Dates: the deadline sweep compares deadlines with the real date, so a case that must be running (or
+    overdue) today cannot be placed at a fixed date. Every event is therefore placed relative to the day of
+    seeding (`today`), and the services receive it as `now=`. The rows differ in their dates from one seeding
+    day to the next; the states, numbers and links do not.
+    """
+    from django.utils import timezone
+
+    from enterprises.models import ContractStatus, Milestone, ServiceContract
+    from evaluations import services
+    from evaluations.models import RectificationCase, RevocationCase, SatisfactionRating
+    from providers.models import POOL_STATUSES, Provider
+
+    before = _enforcement_counts()
+    report.existing.update(before)
+    report.created.update(dict.fromkeys(ENFORCEMENT_LABELS, 0))
+    if (
+        RectificationCase.objects.filter(finding__startswith=DEMO_CASE_MARKER).exists()
+        or RevocationCase.objects.filter(finding__startswith=DEMO_CASE_MARKER).exists()
+    ):
+        return  # seeded before: never a second history, and edits made in the portal stay
+
+    now = timezone.now()
+    today = timezone.localdate(now)
+    officer, approver = users["demo_officer"], users["demo_approver"]
+    provider_staff, enterprise_staff = users["demo_provider"], users["demo_enterprise"]
+
+    providers = {p.uscc: p for p in Provider.objects.filter(uscc__in=[p.uscc for p in plan.providers])}
+    contracts = {}
+    for contract in ServiceContract.objects.filter(number__in=[c.number for c in plan.contracts]).order_by("number"):
+        contracts.setdefault(contract.provider_id, []).append(contract)
+
+    def planned(status):
+        return [providers[p.uscc] for p in plan.providers if p.status == status]
+
+    def contract_of(provider, statuses=None):
+        return next((c for c in contracts.get(provider.pk, []) if statuses is None or c.status in statuses), None)
+
+    demo = providers[plan.providers[0].uscc]  # the demo provider account's organisation
+    candidates = planned("in_pool")[1:]
+
+    def take(condition=lambda provider: True):
+        provider = next(p for p in candidates if condition(p))
+        candidates.remove(provider)
+        return provider
+
+    lagging = take(lambda p: contract_of(p, [ContractStatus.IN_PROGRESS]))
+    dissatisfying = take(lambda p: contract_of(p, RATED_CONTRACT_STATUSES))
+    drafted, withdrawn, dismissed, pending = take(), take(), take(), take()
+    warned_1, warned_2 = planned("warned")
+    rectifying, overdue = planned("under_rectification")
+    revoked_1, revoked_2 = planned("revoked")
+
+    def at(days_ago, hour=9):
+        return _moment(today, days_ago, hour)
+
+    def play(days_ago, service, **kwargs):
+        with _dated(at(days_ago)) as when:
+            return service(now=when, **kwargs)
+
+    def open_case(days_ago, provider, ground, finding, *, warn=True):
+        """Opened at 9:00 and, unless `warn` is false, warned at 10:00 the same day."""
+        with _dated(at(days_ago)) as when:
+            case = services.rectification_open(
+                provider=provider,
+                ground=ground,
+                finding=DEMO_CASE_MARKER + finding,
+                by=officer,
+                contract=contract_of(provider),
+            )
+            RectificationCase.objects.filter(pk=case.pk).update(opened_at=when)
+        if warn:
+            with _dated(at(days_ago, hour=10)) as when:
+                case = services.rectification_warn(case=case, by=officer, now=when)
+        return case
+
+    def order(days_ago, case):
+        return play(days_ago, services.rectification_order, case=case, by=officer)
+
+    def propose(days_ago, provider, ground, finding):
+        provider.refresh_from_db()
+        if provider.status not in POOL_STATUSES:  # a database seeded before revocations went through services
+            return None
+        return play(
+            days_ago,
+            services.revocation_propose,
+            provider=provider,
+            ground=ground,
+            finding=DEMO_CASE_MARKER + finding,
+            by=officer,
+            evidence=[c for c in [contract_of(provider)] if c],
+        )
+
+    def respond(days_ago, case, report):
+        return play(days_ago, services.rectification_respond, case=case, by=provider_staff, report=report)
+
+    def decide(days_ago, service, revocation, reason):
+        if revocation is not None:
+            play(days_ago, service, revocation=revocation, by=approver, reason=reason)
+
+    # The history, oldest first, so that document numbers follow the calendar; days are counted back from today.
+    # The demo provider's cases: verified, responded (the officer can verify or return it), returned, rectifying
+    # and warned (the provider can respond or state its case in the browser).
+    verified = open_case(60, demo, 1, "注册地址变更后超过三十日未向主管部门报告")
+    order(54, verified)
+    overdue_case = open_case(50, overdue, 5, "拒不配合第三方支撑机构开展中期评测")
+    order(44, overdue_case)  # its deadline passed 14 days ago: the sweep below marks it overdue
+    respond(40, verified, "已补报注册地址变更材料并完成备案。")
+    approved = propose(40, revoked_1, 5, "与试点企业虚构服务合同，套取补助资金")
+    play(35, services.rectification_verify, case=verified, by=officer, note="变更已备案，整改到位。")
+    rectifying_case = open_case(31, rectifying, 4, "改造成效与实施方案存在明显偏差，未通过企业内部验收")
+    responded = open_case(30, demo, 2, "驻场实施人员不足，企业反映需求响应不及时")
+    rejected = propose(30, dismissed, 8, "报价较备案价格大幅下调，涉嫌扰乱市场")
+    decide(30, services.revocation_approve, approved, "经查证，事实清楚，证据确凿。")
+    play(
+        28,
+        services.rectification_reply,
+        case=responded,
+        by=provider_staff,
+        statement="已增派实施工程师，请给予整改机会。",
+    )
+    returned = open_case(27, demo, 4, "设备联网改造未达到实施方案约定的数据采集范围")
+    order(25, rectifying_case)  # due in five days: the sweep below sends its 7-day reminder
+    approved_later = propose(25, revoked_2, 4, "擅自将试点企业生产数据提供给第三方")
+    order(24, responded)
+    decide(22, services.revocation_dismiss, rejected, "价格调整有成本依据，不构成恶意竞争。")
+    order(20, returned)
+    withdrawn_case = open_case(20, withdrawn, 1, "法定代表人变更未及时报告")
+    decide(16, services.revocation_approve, approved_later, "泄露企业敏感数据，情节严重。")
+    play(
+        14, services.rectification_withdraw, case=withdrawn_case, by=officer, reason="经核实变更已按期报告，撤回警示。"
+    )
+    rectifying_demo = open_case(12, demo, 3, "软件采购清单中标准化产品报价高于同期市场价格")
+    propose(9, pending, 7, "宣传材料夸大产品功能，与实际交付不符")  # statement period over: the approver decides
+    open_case(8, warned_1, 2, "服务团队未按合同约定进驻企业")  # statement period over: withdraw or order
+    respond(8, returned, "已扩展数据采集点位至 30 个。")
+    order(5, rectifying_demo)
+    play(3, services.rectification_return, case=returned, by=officer, reason="仍缺少热处理工段的数据接入，请补充。")
+    open_case(3, demo, 2, "项目经理多次更换，企业投诉对接不畅")
+    respond(2, responded, "驻场团队已增至五人并建立周报机制。")
+    open_case(2, warned_2, 3, "解决方案中软件功能与费用罗列不完整")
+    open_case(1, drafted, 6, "涉嫌以低于成本价格参与竞争，待核实", warn=False)
+
+    _seed_ratings(
+        today,
+        demo_contract=contract_of(demo),
+        dissatisfying_contract=contract_of(dissatisfying, RATED_CONTRACT_STATUSES),
+        others=[contract_of(p, [ContractStatus.ACCEPTED]) for p in candidates],
+        enterprise_staff=enterprise_staff,
+        officer=officer,
+        model=SatisfactionRating,
+    )
+    _seed_milestones(
+        today,
+        now=now,
+        # Read again: the approved revocations terminated the revoked providers' contracts.
+        contracts=list(
+            ServiceContract.objects.filter(
+                number__in=[c.number for c in plan.contracts], status=ContractStatus.IN_PROGRESS
+            ).order_by("number")
+        ),
+        lagging=contract_of(lagging, [ContractStatus.IN_PROGRESS]),
+        model=Milestone,
+    )
+    # The sweep, as the hourly task would run it now: the overdue case, the reminder, and the rule engine's
+    # proposals (the demo provider's fourth ordered case, the overdue case, the two "dissatisfied" ratings, the
+    # lagging contract), each with its statement period still open.
+    services.deadlines_check(now=now)
+
+    after = _enforcement_counts()
+    report.created.update({label: after[label] - before[label] for label in ENFORCEMENT_LABELS})
+
+
+def _seed_ratings(today, *, demo_contract, dissatisfying_contract, others, enterprise_staff, officer, model):
+    """Ratings have no service yet (the survey comes with the complaints issue). The demo enterprise rates its
+    own contract; the others are recorded by the case officer from the bureau's satisfaction survey."""
+    others = [c for c in others if c is not None][:2]
+    rows = [
+        (demo_contract, "中期评价", "satisfied", "实施团队响应及时。", enterprise_staff, 20),
+        (dissatisfying_contract, "中期评价", "dissatisfied", "驻场人员频繁更换，进度严重滞后。", officer, 45),
+        (dissatisfying_contract, "回访评价", "dissatisfied", "问题整改后仍未解决，系统无法正常使用。", officer, 10),
+    ]
+    rows += [
+        (contract, "验收评价", overall, "", officer, 50 - 15 * index)
+        for index, (contract, overall) in enumerate(zip(others, ("basically_satisfied", "satisfied"), strict=False))
+    ]
+    model.objects.bulk_create(
+        model(
+            contract=contract,
+            stage=stage,
+            overall=overall,
+            comment=comment,
+            submitted_by=by,
+            submitted_at=_moment(today, days_ago, 15),
+        )
+        for contract, stage, overall, comment, by, days_ago in rows
+        if contract is not None
+    )
+
+
+def _seed_milestones(today, *, now, contracts, lagging, model):
+    """Three milestones per contract in progress, on schedule except for one that is far behind (engine
+    ground 3). Before the contracts' start dates nothing can lag yet, and the engine finds no schedule lag."""
+    rows = []
+    for contract in contracts:
+        span = (contract.end_on - contract.start_on).days
+        planned_dates = [contract.start_on + timedelta(days=span * k // 3) for k in (1, 2, 3)]
+        for index, ((name, weight), planned_on) in enumerate(zip(MILESTONES, planned_dates, strict=True)):
+            if lagging is not None and contract.pk == lagging.pk:
+                progress = 20 if index == 0 else 0
+            else:
+                share = _progress_share(contract, planned_on, today + timedelta(days=ON_TRACK_LEAD_DAYS))
+                progress = round(100 * share)
+            rows.append(
+                model(
+                    contract=contract,
+                    name=name,
+                    planned_on=planned_on,
+                    weight=weight,
+                    reported_progress=progress,
+                    reported_at=now if progress else None,
+                )
+            )
+    model.objects.bulk_create(rows)

@@ -271,7 +271,6 @@ class Notification(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
-    read_at = models.DateTimeField(_("read"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -294,6 +293,22 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.subject
+
+
+class NotificationRead(models.Model):
+    """Who has read what: a notice to an organisation or a role is read by each of its users separately."""
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="reads")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    read_at = models.DateTimeField(_("read"))
+
+    class Meta:
+        verbose_name = _("notification read")
+        verbose_name_plural = _("notifications read")
+        constraints = [models.UniqueConstraint(fields=["notification", "user"], name="notification_read_once")]
+
+    def __str__(self):
+        return f"{self.user} · {self.notification}"
 
 
 def attachment_path(instance, filename):

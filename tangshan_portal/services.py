@@ -9,12 +9,12 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Attachment, DocumentSequence, Notification, WorkerHeartbeat
+from .models import Attachment, DocumentSequence, Notification, NotificationRead, WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
 
@@ -76,14 +76,23 @@ def notify(*, kind, subject, body, dedup_key, user=None, organisation=None, role
 
 
 def notifications_for(user):
-    """What a user sees in the portal: addressed to them, their organisation, or one of their roles."""
+    """What a user sees in the portal: addressed to them, their organisation, or one of their roles, each
+    annotated with `read_at`, the time this user read it (None while unread)."""
     condition = Q(recipient_user=user)
     if user.organisation_id:
         condition |= Q(recipient_organisation_id=user.organisation_id)
     roles = [role.value for role in user.roles]
     if roles:
         condition |= Q(recipient_role__in=roles)
-    return Notification.objects.filter(condition)
+    read = NotificationRead.objects.filter(notification=OuterRef("pk"), user=user).values("read_at")[:1]
+    return Notification.objects.filter(condition).annotate(read_at=Subquery(read))
+
+
+def unread_notifications_count(user):
+    if not user.is_authenticated:
+        return 0
+    read = NotificationRead.objects.filter(notification=OuterRef("pk"), user=user)
+    return notifications_for(user).exclude(Exists(read)).count()
 
 
 def _recipient_emails(notification):
@@ -141,8 +150,10 @@ def notifications_send_pending(*, batch_size=200, now=None):
 
 
 def notification_mark_read(*, notification, user):
-    if notification.read_at is None and notifications_for(user).filter(pk=notification.pk).exists():
-        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())
+    if notifications_for(user).filter(pk=notification.pk).exists():
+        NotificationRead.objects.get_or_create(
+            notification_id=notification.pk, user=user, defaults={"read_at": timezone.now()}
+        )
 
 
 # --- Uploads --------------------------------------------------------------------------------------------

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from evaluations.urls import provider_patterns, public_patterns
+
 from . import views
 
 urlpatterns = [
@@ -17,6 +19,10 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("admin/", admin.site.urls),
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/<int:pk>/read/", views.notification_read, name="notification_read"),
+    path("provider/", include(provider_patterns)),
+    path("", include(public_patterns)),
 ]
 
 handler403 = "tangshan_portal.views.permission_denied"

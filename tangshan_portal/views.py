@@ -6,18 +6,22 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.cache import cache
+from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpResponseServerError, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from . import selectors
 from .audit import record_event
 from .models import AuditEvent
+from .services import notification_mark_read, notifications_for
 
 logger = logging.getLogger(__name__)
 
@@ -85,3 +89,41 @@ def server_error(request):
     # No context processors, session or database here: the failure may be any of them.
     body = loader.get_template("500.html").render({"PORTAL_SITE_TITLE": settings.PORTAL_SITE_TITLE})
     return HttpResponseServerError(body)
+
+
+# --- Notifications in the portal ------------------------------------------------------------------------
+
+NOTIFICATIONS_PER_PAGE = 20
+
+
+def _local_path(url, request):
+    """The URL if it is a path on this site (never another host, scheme or protocol-relative URL), else ''."""
+    if url and url.startswith("/") and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}):
+        return url
+    return ""
+
+
+@require_GET
+@login_required
+def notifications(request):
+    mine = notifications_for(request.user).order_by("-created_at", "-id")
+    page = Paginator(mine, NOTIFICATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    for notification in page.object_list:
+        notification.local_link = _local_path(notification.link, request)
+    return render(
+        request,
+        "portal/notifications.html",
+        {"page": page},
+    )
+
+
+@require_POST
+@login_required
+def notification_read(request, pk):
+    """Mark one of the user's own notifications read, then open what it is about when that is a page of this
+    site, else go back to where the user was."""
+    notification = get_object_or_404(notifications_for(request.user), pk=pk)
+    notification_mark_read(notification=notification, user=request.user)
+    if target := _local_path(notification.link, request):
+        return redirect(target)
+    return redirect(_local_path(request.POST.get("next", ""), request) or reverse("notifications"))

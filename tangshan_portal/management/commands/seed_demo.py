@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Count
 
 from enterprises.models import ContractStatus, PilotEnterprise, ServiceContract
+from evaluations.models import BlacklistEntry, RectificationCase, RectificationStatus, RevocationCase, RevocationStatus
 from providers.models import Provider, ProviderStatus
 from tangshan_portal.demo import seed_demo
 from tangshan_portal.models import County, Organisation, Scenario, User
@@ -25,6 +26,11 @@ LABELS = {
     "enterprises": "试点企业 pilot enterprises",
     "contracts": "服务合同 service contracts",
     "accounts": "演示账号 demo accounts",
+    "rectification_cases": "整改案件 rectification cases",
+    "revocation_cases": "撤销资格案件 revocation cases",
+    "blacklist_entries": "黑名单 blacklist entries",
+    "ratings": "满意度评价 ratings",
+    "milestones": "合同里程碑 milestones",
 }
 
 
@@ -38,8 +44,9 @@ def _pad(text, width):
 
 class Command(BaseCommand):
     help = (
-        "Load deterministic demo data (providers, pilot enterprises, contracts) and one demo account per role. "
-        "Idempotent; refuses to run with DEBUG off unless --allow-production is given."
+        "Load deterministic demo data (providers, pilot enterprises, contracts, rectification and revocation "
+        "cases in every state, the blacklist) and one demo account per role. Idempotent; refuses to run with DEBUG "
+        "off unless --allow-production is given."
     )
 
     def add_arguments(self, parser):
@@ -118,6 +125,15 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  服务合同 service contracts {ServiceContract.objects.count()}: "
             + self._by_status(ServiceContract, ContractStatus)
+        )
+        self.stdout.write(
+            f"  整改案件 rectification cases {RectificationCase.objects.count()}: "
+            + self._by_status(RectificationCase, RectificationStatus)
+        )
+        self.stdout.write(
+            f"  撤销资格案件 revocation cases {RevocationCase.objects.count()}: "
+            + self._by_status(RevocationCase, RevocationStatus)
+            + f"; 黑名单 blacklist entries {BlacklistEntry.objects.count()}"
         )
 
     @staticmethod

@@ -1,0 +1,23 @@
+"""Two namespaces: `provider:` (the provider's self-service, under /provider/) and `public:` (no login)."""
+
+from django.urls import path
+
+from . import views
+
+provider_patterns = (
+    [
+        path("", views.home, name="home"),
+        path("cases/", views.case_list, name="case_list"),
+        path("cases/<int:pk>/", views.case_detail, name="case_detail"),
+        path("cases/<int:pk>/attachments/<int:attachment_pk>/", views.case_attachment, name="case_attachment"),
+        path("revocations/<int:pk>/", views.revocation_detail, name="revocation_detail"),
+    ],
+    "provider",
+)
+
+public_patterns = (
+    [
+        path("blacklist/", views.blacklist, name="blacklist"),
+    ],
+    "public",
+)
