@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from tangshan_portal.admin import ScopedAdminMixin
 
 from . import selectors
-from .models import PilotEnterprise, ServiceContract
+from .models import FeeConsequence, Milestone, PilotEnterprise, ServiceContract
 
 
 @admin.register(PilotEnterprise)
@@ -19,6 +19,49 @@ class PilotEnterpriseAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return selectors.enterprises_visible_to(request.user, super().get_queryset(request))
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class MilestoneInline(admin.TabularInline):
+    """The plan: staff with the milestone permissions enter it; the provider reports progress in the portal, so
+    the reported progress is shown here but never typed in. Milestones are evidence of schedule lag (Art 13(3))
+    and are not deleted."""
+
+    model = Milestone
+    fields = ["name", "planned_on", "weight", "reported_progress", "reported_at"]
+    readonly_fields = ["reported_progress", "reported_at"]
+    extra = 0
+    can_delete = False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class FeeConsequenceInline(admin.TabularInline):
+    """Art 14 consequences are written by the services (revocation, failed acceptance) and lifted only by an
+    upheld appeal: read-only here."""
+
+    model = FeeConsequence
+    fields = [
+        "cause",
+        "decision_reference",
+        "fee_withheld",
+        "advance_recoverable",
+        "decided_at",
+        "lifted_at",
+        "lift_reason",
+    ]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -44,6 +87,7 @@ class ServiceContractAdmin(ScopedAdminMixin, admin.ModelAdmin):
     filter_horizontal = ["scenarios"]
     date_hierarchy = "start_on"
     readonly_fields = ["status", "created_at", "updated_at"]
+    inlines = [MilestoneInline, FeeConsequenceInline]
 
     def get_queryset(self, request):
         return selectors.contracts_visible_to(request.user, super().get_queryset(request))

@@ -101,7 +101,12 @@ def _scope(user, queryset, provider_path="provider"):
 
 def rectification_cases_visible_to(user, queryset=None):
     queryset = RectificationCase.objects.all() if queryset is None else queryset
-    return _scope(user, queryset)
+    visible = _scope(user, queryset)
+    org = user.organisation
+    if org is not None and org.kind == org.Kind.PROVIDER and not user.is_staff:
+        # A draft is the bureau's working paper: the provider sees a case from its warning on.
+        visible = visible.filter(warned_at__isnull=False)
+    return visible
 
 
 def revocation_cases_visible_to(user, queryset=None):

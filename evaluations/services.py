@@ -128,6 +128,8 @@ def _sync_standing(case, *, by, reason):
 @transaction.atomic
 def rectification_open(*, provider, ground, finding, by, contract=None, evidence=()):
     _require(by.has_perm("evaluations.manage_rectification"))
+    if provider.status not in POOL_STATUSES:
+        raise CaseError({"provider": _("Rectification cases concern providers in the resource pool (Art 2).")})
     if contract is not None and contract.provider_id != provider.pk:
         raise CaseError({"contract": _("This contract is not one of this provider's contracts.")})
     if not finding.strip():
@@ -177,6 +179,8 @@ def rectification_reply(*, case, by, statement, now=None):
     _require(case.provider.organisation_id is not None and by.organisation_id == case.provider.organisation_id)
     if case.status != RectificationStatus.WARNED:
         raise CaseError(_("A statement can only be made while the warning is open."))
+    if (now or timezone.now()) > case.reply_due_at:
+        raise CaseError(_("The time to state your case has passed."))
     if not statement.strip():
         raise CaseError({"statement": _("Write your statement.")})
     case.provider_reply = statement.strip()
@@ -197,14 +201,14 @@ def max_deadline(ordered_on):
     return ordered_on + timedelta(days=settings.RECTIFICATION_DAYS_MAX)
 
 
-def _check_deadline(*, deadline, start_on, by, extension_reason):
+def _check_deadline(*, deadline, start_on, by, extension_reason, field="deadline"):
     if deadline <= start_on:
-        raise CaseError({"deadline": _("The deadline must be after the day of the order.")})
+        raise CaseError({field: _("The deadline must be after the day of the order.")})
     if deadline > max_deadline(start_on):
         if not by.has_perm("evaluations.extend_rectification_deadline"):
             raise CaseError(
                 {
-                    "deadline": _(
+                    field: _(
                         "A deadline later than %(days)s days after the order needs the permission to extend deadlines."
                     )
                     % {"days": settings.RECTIFICATION_DAYS_MAX}
@@ -226,6 +230,12 @@ def rectification_order(*, case, by, deadline=None, extension_reason="", now=Non
     case = _lock(RectificationCase, case.pk)
     _require_transition(case.order, by)
     now = now or timezone.now()
+    if case.replied_at is None and now < case.reply_due_at:
+        # Due process: the provider may state its case before the order (Art 12 notice, DESIGN.md).
+        raise CaseError(
+            _("The provider may state its case until %(due)s; order rectification after that or once it has replied.")
+            % {"due": timezone.localtime(case.reply_due_at).strftime("%Y-%m-%d %H:%M")}
+        )
     today = _local_today(now)
     deadline = deadline or max_deadline(today)
     _check_deadline(deadline=deadline, start_on=today, by=by, extension_reason=extension_reason)
@@ -314,6 +324,7 @@ def rectification_return(*, case, by, reason, new_deadline=None, extension_reaso
             start_on=timezone.localdate(case.ordered_at),
             by=by,
             extension_reason=extension_reason,
+            field="new_deadline",
         )
         if new_deadline < today:
             raise CaseError({"new_deadline": _("The new deadline cannot be in the past.")})

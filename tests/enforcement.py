@@ -23,6 +23,15 @@ def warned_case(*, provider, officer, ground=2, finding="服务团队未按合�
     return services.rectification_warn(case=case, by=officer)
 
 
+def state_case(case, statement="已知悉，接受整改"):
+    """The provider states its case, which lets the officer order rectification before the period ends."""
+    from tangshan_portal.roles import Role
+    from tests.factories import UserFactory
+
+    staff = UserFactory(role=Role.PROVIDER, organisation=case.provider.organisation)
+    return services.rectification_reply(case=case, by=staff, statement=statement)
+
+
 def ordered_case(*, provider, officer, deadline=None, **kwargs):
-    case = warned_case(provider=provider, officer=officer, **kwargs)
+    case = state_case(warned_case(provider=provider, officer=officer, **kwargs))
     return services.rectification_order(case=case, by=officer, deadline=deadline)

@@ -12,7 +12,7 @@ from providers.models import ProviderStatus
 from tangshan_portal.models import Attachment, AuditEvent, Notification, Organisation
 from tangshan_portal.roles import Role
 from tangshan_portal.services import MAX_UPLOAD_BYTES, attachments_of
-from tests.enforcement import at, travel
+from tests.enforcement import at, state_case, travel
 from tests.factories import OrganisationFactory, ProviderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +41,7 @@ def _warned(provider, officer):
 
 
 def _ordered(provider, officer):
-    return services.rectification_order(case=_warned(provider, officer), by=officer)
+    return services.rectification_order(case=state_case(_warned(provider, officer)), by=officer)
 
 
 def _responded(provider, officer, provider_user):

@@ -12,7 +12,7 @@ from evaluations.models import RectificationCase, RectificationStatus
 from providers.models import ProviderStatus
 from tangshan_portal.models import Notification, Organisation
 from tangshan_portal.roles import Role
-from tests.enforcement import at, ordered_case, travel, warned_case
+from tests.enforcement import at, ordered_case, state_case, travel, warned_case
 from tests.factories import OrganisationFactory, ProviderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +46,8 @@ def _case_in(stage, provider, officer):
     case = services.rectification_open(provider=provider, ground=3, finding="采购清单价格虚高", by=officer)
     if stage == "draft":
         return case
-    case = services.rectification_warn(case=case, by=officer)
+    # The provider states its case, so the officer may order rectification without waiting for the period.
+    case = state_case(services.rectification_warn(case=case, by=officer))
     if stage == "warned":
         return case
     case = services.rectification_order(case=case, by=officer)
@@ -170,7 +171,7 @@ def test_document_prefix_is_the_citys_setting(provider, officer, settings):
 
 def test_a_deadline_beyond_the_maximum_needs_the_permission_and_a_reason(provider, officer):
     with travel(at(2026, 3, 2)):
-        case = warned_case(provider=provider, officer=officer)
+        case = state_case(warned_case(provider=provider, officer=officer))
         with pytest.raises(ValidationError) as excinfo:
             services.rectification_order(case=case, by=officer, deadline=date(2026, 4, 2))
         assert "deadline" in excinfo.value.message_dict
@@ -192,7 +193,7 @@ def test_a_deadline_beyond_the_maximum_needs_the_permission_and_a_reason(provide
 
 def test_a_failed_order_uses_no_document_number(provider, officer):
     with travel(at(2026, 3, 2)):
-        case = warned_case(provider=provider, officer=officer)
+        case = state_case(warned_case(provider=provider, officer=officer))
         with pytest.raises(ValidationError):
             services.rectification_order(case=case, by=officer, deadline=date(2026, 5, 30))
         ok = services.rectification_order(case=case, by=officer)
@@ -226,7 +227,7 @@ def test_return_needs_a_running_deadline_or_a_new_one(provider, provider_user, o
         # Past the policy maximum counted from the order: only with the permission and a reason.
         with pytest.raises(ValidationError) as excinfo:
             services.rectification_return(case=case, by=officer, reason="仍不充分", new_deadline=date(2026, 4, 10))
-        assert "deadline" in excinfo.value.message_dict
+        assert "new_deadline" in excinfo.value.message_dict
         officer.user_permissions.add(Permission.objects.get(codename="extend_rectification_deadline"))
         officer = type(officer).objects.get(pk=officer.pk)
         case = services.rectification_return(
@@ -242,7 +243,7 @@ def test_standing_follows_the_cases(provider, provider_user, officer):
     case = warned_case(provider=provider, officer=officer)
     provider.refresh_from_db()
     assert provider.status == ProviderStatus.WARNED
-    case = services.rectification_order(case=case, by=officer)
+    case = services.rectification_order(case=state_case(case), by=officer)
     provider.refresh_from_db()
     assert provider.status == ProviderStatus.UNDER_RECTIFICATION
     second = warned_case(provider=provider, officer=officer, finding="第二个问题")
@@ -264,11 +265,30 @@ def test_standing_follows_the_cases(provider, provider_user, officer):
     ]
 
 
-def test_a_provider_outside_the_pool_keeps_its_standing(officer):
+def test_cases_concern_providers_in_the_pool_only(officer):
     applicant = ProviderFactory(status=ProviderStatus.APPLIED)
-    warned_case(provider=applicant, officer=officer)
+    with pytest.raises(ValidationError) as excinfo:
+        warned_case(provider=applicant, officer=officer)
+    assert "provider" in excinfo.value.message_dict
     applicant.refresh_from_db()
     assert applicant.status == ProviderStatus.APPLIED
+
+
+def test_the_order_waits_for_the_statement_period_unless_the_provider_replied(provider, officer):
+    with travel(at(2026, 3, 2, 9)):
+        case = warned_case(provider=provider, officer=officer)
+    with travel(at(2026, 3, 7, 8, 59)), pytest.raises(ValidationError, match="2026-03-07 09:00"):
+        services.rectification_order(case=case, by=officer)
+    with travel(at(2026, 3, 7, 9, 0)):
+        case = services.rectification_order(case=case, by=officer)
+    assert case.status == RectificationStatus.RECTIFYING
+
+
+def test_a_statement_after_the_period_is_refused(provider, provider_user, officer):
+    with travel(at(2026, 3, 2, 9)):
+        case = warned_case(provider=provider, officer=officer)
+    with travel(at(2026, 3, 7, 9, 1)), pytest.raises(ValidationError):
+        services.rectification_reply(case=case, by=provider_user, statement="迟到的陈述")
 
 
 def test_a_case_on_a_contract_of_another_provider_is_refused(provider, officer):

@@ -1,11 +1,12 @@
 """The deadline sweep, reminders and the Art 13 rule engine, walked through time with time-machine."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from django_fsm_log.models import StateLog
 
 from enterprises.models import ContractStatus, Milestone
@@ -249,7 +250,9 @@ def test_the_outbox_sends_each_notification_once_and_retries_failures(provider, 
     def broken(*args, **kwargs):
         raise ConnectionRefusedError("smtp down")
 
-    services.rectification_order(case=RectificationCase.objects.get(), by=officer)
+    services.rectification_order(
+        case=RectificationCase.objects.get(), by=officer, now=timezone.now() + timedelta(days=6)
+    )
     monkeypatch.setattr(portal_services, "send_mail", broken)
     with travel(at(2026, 3, 2, 10)):
         assert portal_services.notifications_send_pending() == {"sent": 0, "failed": 1}

@@ -6,28 +6,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal', '0005_documentsequence_attachment_notification'),
+        ("portal", "0005_documentsequence_attachment_notification"),
     ]
 
     operations = [
         migrations.RemoveField(
-            model_name='notification',
-            name='read_at',
+            model_name="notification",
+            name="read_at",
         ),
         migrations.CreateModel(
-            name='NotificationRead',
+            name="NotificationRead",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('read_at', models.DateTimeField(verbose_name='read')),
-                ('notification', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reads', to='portal.notification')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("read_at", models.DateTimeField(verbose_name="read")),
+                (
+                    "notification",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="reads", to="portal.notification"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'notification read',
-                'verbose_name_plural': 'notifications read',
-                'constraints': [models.UniqueConstraint(fields=('notification', 'user'), name='notification_read_once')],
+                "verbose_name": "notification read",
+                "verbose_name_plural": "notifications read",
+                "constraints": [
+                    models.UniqueConstraint(fields=("notification", "user"), name="notification_read_once")
+                ],
             },
         ),
     ]
