@@ -90,3 +90,79 @@ def test_officer_logs_into_the_admin_and_opens_the_provider_list(browser, live_s
     assert page.locator("#result_list").is_visible()
     assert page.locator("#result_list").get_by_text("唐山智造云科技有限公司").is_visible()
     page.screenshot(path=ARTIFACTS / "admin-providers.png", full_page=True)
+
+
+def _login(page, base, username, password, admin=True):
+    page.goto(base + ("/admin/login/" if admin else "/accounts/login/"))
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]" if admin else "main button[type=submit]")
+    page.wait_for_load_state()
+
+
+def test_rectification_walk_warning_order_response_verification(browser, live_server, tmp_path):
+    """An officer opens and warns in the admin, the provider states its case and later reports on its own
+    pages, the officer orders and finally verifies: every step through the real pages, without JavaScript
+    being needed for any form."""
+    from evaluations.models import RectificationCase, RectificationStatus
+    from providers.models import ProviderStatus
+    from tangshan_portal.roles import Role
+    from tests.factories import TEST_PASSWORD, ProviderFactory, UserFactory
+
+    officer = UserFactory(role=Role.OFFICER, username="walk_officer")
+    provider = ProviderFactory(name="唐山走查科技有限公司")
+    UserFactory(role=Role.PROVIDER, organisation=provider.organisation, username="walk_provider")
+    base = live_server.url
+
+    bureau = browser.new_context(locale="zh-CN", java_script_enabled=False).new_page()
+    _login(bureau, base, "walk_officer", TEST_PASSWORD)
+    bureau.goto(base + "/admin/evaluations/rectificationcase/add/")
+    bureau.select_option("#id_provider", str(provider.pk))
+    bureau.select_option("#id_ground", "2")
+    bureau.fill("#id_finding", "驻场团队未按合同约定时间进驻试点企业")
+    bureau.click("input[type=submit][name=_save], input[type=submit]")
+    case = RectificationCase.objects.get(provider=provider)
+    act = f"{base}/admin/evaluations/rectificationcase/{case.pk}/act"
+    bureau.goto(f"{act}/warn/")
+    bureau.click("input[name=_confirm]")
+    case.refresh_from_db()
+    assert case.status == RectificationStatus.WARNED
+
+    company = browser.new_context(locale="zh-CN", java_script_enabled=False).new_page()
+    _login(company, base, "walk_provider", TEST_PASSWORD, admin=False)
+    company.goto(f"{base}/provider/cases/{case.pk}/")
+    assert "人员能力不足或团队配置不合理" in company.content()  # the regulation's wording of ground (2)
+    company.fill("textarea[name=reply-statement]", "驻场人员因疫情延误三天，现已全部到位。")
+    company.click("button[value=reply]")
+    company.wait_for_load_state()
+
+    bureau.goto(f"{act}/order/")
+    bureau.click("input[name=_confirm]")
+    case.refresh_from_db()
+    assert case.status == RectificationStatus.RECTIFYING
+    assert case.document_number.startswith("唐工信〔")
+
+    report = tmp_path / "整改报告.pdf"
+    report.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    company.goto(f"{base}/provider/cases/{case.pk}/")
+    assert case.document_number in company.content()
+    company.fill("textarea[name=report-report]", "已增派两名实施工程师驻场，附驻场签到记录。")
+    company.set_input_files("input[name=report-files]", str(report))
+    company.click("button[value=report]")
+    company.wait_for_load_state()
+    company.screenshot(path=ARTIFACTS / "walk-provider-report.png", full_page=True)
+    case.refresh_from_db()
+    assert case.status == RectificationStatus.RESPONDED
+
+    bureau.goto(f"{act}/verify/")
+    bureau.fill("textarea[name=note]", "整改到位，予以销号。")
+    bureau.click("input[name=_confirm]")
+    bureau.wait_for_load_state()
+    bureau.screenshot(path=ARTIFACTS / "walk-admin-verified.png", full_page=True)
+    case.refresh_from_db()
+    provider.refresh_from_db()
+    assert case.status == RectificationStatus.VERIFIED
+    assert case.ordered_by == officer and case.opened_by == officer
+    assert provider.status == ProviderStatus.IN_POOL
+    timeline = bureau.locator("body").inner_text()
+    assert "整改到位，予以销号。" in timeline
