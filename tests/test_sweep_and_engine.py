@@ -299,3 +299,35 @@ def test_the_sweep_is_set_based(officer):
     assert RevocationCase.objects.count() == 20
     assert many[:2] == few[:2]
     assert (many[2] - few[2]) / (20 - 2) <= 10
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sweep_that_dies_mid_run_keeps_finished_batches_and_the_next_run_completes(officer, monkeypatch):
+    from tests.factories import ProviderFactory
+
+    with travel(at(2026, 3, 2)):
+        for _ in range(5):
+            ordered_case(provider=ProviderFactory(), officer=officer)
+    monkeypatch.setattr(services, "SWEEP_BATCH", 2)
+    real_notify = services._bulk_notify
+    calls = {"n": 0}
+
+    def dies_on_the_second_batch(rows):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise SystemExit("worker killed")
+        real_notify(rows)
+
+    monkeypatch.setattr(services, "_bulk_notify", dies_on_the_second_batch)
+    with travel(at(2026, 4, 15)), pytest.raises(SystemExit):
+        services.deadlines_check()
+    statuses = list(RectificationCase.objects.values_list("status", flat=True))
+    assert statuses.count(RectificationStatus.OVERDUE) == 2  # the first batch committed, the second rolled back
+    assert StateLog.objects.filter(transition="mark_overdue").count() == 2
+
+    monkeypatch.setattr(services, "_bulk_notify", real_notify)
+    with travel(at(2026, 4, 15, 11)):
+        services.deadlines_check()
+    assert set(RectificationCase.objects.values_list("status", flat=True)) == {RectificationStatus.OVERDUE}
+    assert StateLog.objects.filter(transition="mark_overdue").count() == 5
+    assert Notification.objects.filter(kind="rectification_overdue").count() == 5
