@@ -36,6 +36,14 @@ class SatisfactionRating(models.Model):
         ServiceContract, verbose_name=_("contract"), on_delete=models.PROTECT, related_name="ratings"
     )
     stage = models.CharField(_("stage"), max_length=50)
+    milestone = models.ForeignKey(
+        "enterprises.Milestone",
+        verbose_name=_("milestone"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ratings",
+    )
     overall = models.CharField(_("overall rating"), max_length=30, choices=Overall.choices)
     comment = models.TextField(_("comment"), blank=True)
     submitted_by = models.ForeignKey(
@@ -245,6 +253,14 @@ class RectificationCase(ConcurrentTransitionMixin, models.Model):
     @fsm_log_by
     @fsm_log_description
     @transition(
+        status, source=RectificationStatus.OVERDUE, target=RectificationStatus.RECTIFYING, permission=lambda *a: False
+    )
+    def excuse_deadline(self, by=None, description=None):
+        """Only an upheld appeal (Art 16(1)) reopens an overdue case, with a new deadline."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
         status,
         source=OPEN_RECTIFICATION_STATUSES,
         target=RectificationStatus.WITHDRAWN,
@@ -258,6 +274,7 @@ class RevocationStatus(models.TextChoices):
     PROPOSED = "proposed", _("Proposed")
     APPROVED = "approved", _("Approved")
     DISMISSED = "dismissed", _("Dismissed")
+    REVERSED = "reversed", _("Reversed on appeal")
 
 
 class RevocationCase(ConcurrentTransitionMixin, models.Model):
@@ -298,6 +315,8 @@ class RevocationCase(ConcurrentTransitionMixin, models.Model):
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     decision_reason = models.TextField(_("reasons for the decision"), blank=True)
     decision_number = models.CharField(_("decision number"), max_length=40, null=True, blank=True, unique=True)
+    reversed_at = models.DateTimeField(_("reversed"), null=True, blank=True)
+    reversal_reason = models.TextField(_("reason for the reversal"), blank=True)
 
     class Meta:
         ordering = ["-proposed_at", "-id"]
@@ -344,6 +363,12 @@ class RevocationCase(ConcurrentTransitionMixin, models.Model):
     )
     def dismiss(self, by=None, description=None):
         pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(status, source=RevocationStatus.APPROVED, target=RevocationStatus.REVERSED, permission=lambda *a: False)
+    def reverse(self, by=None, description=None):
+        """Only an upheld appeal (Art 16(3)) reverses a decision; the record and its number stay."""
 
 
 class Evidence(models.Model):
@@ -427,3 +452,83 @@ class BlacklistEntry(models.Model):
 
     def __str__(self):
         return f"{self.provider_name}（{self.decision_number}）"
+
+
+class SurveyItem(models.Model):
+    """A questionnaire item of the satisfaction survey (Art 11), rated 1–5; maintained by the bureau.
+    Items are retired, never deleted, so submitted answers keep their question."""
+
+    text = models.CharField(_("question"), max_length=300)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        ordering = ["sort_order", "id"]
+        verbose_name = _("survey question")
+        verbose_name_plural = _("survey questions")
+
+    def __str__(self):
+        return self.text
+
+
+class SurveyAnswer(models.Model):
+    rating = models.ForeignKey(SatisfactionRating, on_delete=models.CASCADE, related_name="answers")
+    item = models.ForeignKey(SurveyItem, verbose_name=_("question"), on_delete=models.PROTECT, related_name="+")
+    score = models.PositiveSmallIntegerField(_("score (1–5)"))
+
+    class Meta:
+        verbose_name = _("survey answer")
+        verbose_name_plural = _("survey answers")
+        constraints = [
+            models.UniqueConstraint(fields=["rating", "item"], name="survey_answer_once"),
+            models.CheckConstraint(condition=Q(score__gte=1, score__lte=5), name="survey_score_1_5"),
+        ]
+
+    def __str__(self):
+        return f"{self.item}: {self.score}"
+
+
+class Inspection(models.Model):
+    """The bureau's tracking of a provider (Art 11): questionnaire, phone interview, site visit or project
+    spot check, with findings; an inspection can be the evidence of a case."""
+
+    class Kind(models.TextChoices):
+        QUESTIONNAIRE = "questionnaire", _("Questionnaire")
+        PHONE = "phone", _("Phone interview")
+        SITE_VISIT = "site_visit", _("Site visit")
+        SPOT_CHECK = "spot_check", _("Project spot check")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    provider = models.ForeignKey(
+        Provider, verbose_name=_("provider"), on_delete=models.PROTECT, related_name="inspections"
+    )
+    contract = models.ForeignKey(
+        ServiceContract,
+        verbose_name=_("contract"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="inspections",
+    )
+    conducted_on = models.DateField(_("date"))
+    findings = models.TextField(_("findings"))
+    issues_found = models.BooleanField(_("problems found"), default=False)
+    conducted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-conducted_on", "-id"]
+        verbose_name = _("inspection")
+        verbose_name_plural = _("inspections")
+        permissions = [("record_inspection", _("Can record inspections"))]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["questionnaire", "phone", "site_visit", "spot_check"]),
+                name="inspection_kind_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.provider} {self.conducted_on}"

@@ -28,11 +28,14 @@ from .models import (
     RUNNING_DEADLINE_STATUSES,
     BlacklistEntry,
     Evidence,
+    Inspection,
     RectificationCase,
     RectificationStatus,
     RevocationCase,
     RevocationStatus,
     SatisfactionRating,
+    SurveyAnswer,
+    SurveyItem,
 )
 
 logger = logging.getLogger(__name__)
@@ -808,3 +811,193 @@ def revocation_dismiss(*, revocation, by, reason, now=None):
             dedup_key=f"revocation:{revocation.pk}:dismissed",
         )
     return revocation
+
+
+# --- Satisfaction surveys (Art 11, 13(2)) ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def survey_submit(*, contract, stage, overall, scores, by, comment="", milestone=None, now=None):
+    """An enterprise rates its provider once per contract and stage; the submission is final (locked)."""
+    enterprise = contract.enterprise
+    _require(enterprise.organisation_id is not None and by.organisation_id == enterprise.organisation_id)
+    if milestone is not None and milestone.contract_id != contract.pk:
+        raise CaseError({"milestone": _("This milestone belongs to another contract.")})
+    if overall not in SatisfactionRating.Overall.values:
+        raise CaseError({"overall": _("Choose an overall rating.")})
+    items = {item.pk: item for item in SurveyItem.objects.filter(is_active=True)}
+    missing = [item.text for pk, item in items.items() if pk not in scores]
+    if missing:
+        raise CaseError({"scores": _("Answer every question: %(items)s") % {"items": "、".join(missing)}})
+    if any(not 1 <= int(score) <= 5 for score in scores.values()):
+        raise CaseError({"scores": _("Scores go from 1 to 5.")})
+    if SatisfactionRating.objects.filter(contract=contract, stage=stage).exists():
+        raise CaseError(_("This stage of the contract has already been rated; a submitted rating cannot be changed."))
+    try:
+        with transaction.atomic():
+            rating = SatisfactionRating.objects.create(
+                contract=contract,
+                stage=stage,
+                milestone=milestone,
+                overall=overall,
+                comment=comment.strip(),
+                submitted_by=by,
+                submitted_at=now or timezone.now(),
+            )
+    except IntegrityError:
+        raise CaseError(
+            _("This stage of the contract has already been rated; a submitted rating cannot be changed.")
+        ) from None
+    SurveyAnswer.objects.bulk_create(
+        SurveyAnswer(rating=rating, item_id=pk, score=int(score)) for pk, score in scores.items() if pk in items
+    )
+    _log_creation(rating, by=by, description=rating.get_overall_display(), state=overall)
+    if overall == SatisfactionRating.Overall.DISSATISFIED and contract.provider.organisation_id:
+        notify(
+            kind="rating_dissatisfied",
+            organisation=contract.provider.organisation,
+            subject=_("A “dissatisfied” rating on contract %(number)s") % {"number": contract.number},
+            body=_("You may appeal against it (Art 16(2)) within %(days)s days.")
+            % {"days": settings.APPEAL_WINDOW_DAYS},
+            link="/provider/ratings/",
+            dedup_key=f"rating:{rating.pk}:dissatisfied",
+        )
+    return rating
+
+
+@transaction.atomic
+def rating_void(*, rating, by, reason, now=None):
+    """Take a rating out of the Art 13(2) count (an upheld appeal); the rating itself is kept."""
+    rating = _lock(SatisfactionRating, rating.pk)
+    if rating.voided:
+        return rating
+    rating.voided = True
+    rating.voided_at = now or timezone.now()
+    rating.void_reason = reason
+    rating.save(update_fields=["voided", "voided_at", "void_reason"])
+    StateLog.objects.create(
+        content_type=ContentType.objects.get_for_model(rating),
+        object_id=rating.pk,
+        by=by,
+        source_state=rating.overall,
+        state="voided",
+        transition="void",
+        description=reason,
+    )
+    return rating
+
+
+# --- Inspections (Art 11) ----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def inspection_record(*, kind, provider, conducted_on, findings, by, contract=None, issues_found=False, files=()):
+    _require(by.has_perm("evaluations.record_inspection"))
+    if contract is not None and contract.provider_id != provider.pk:
+        raise CaseError({"contract": _("This contract is not one of this provider's contracts.")})
+    if not findings.strip():
+        raise CaseError({"findings": _("Record the findings.")})
+    if conducted_on > _local_today():
+        raise CaseError({"conducted_on": _("An inspection cannot be recorded for a future date.")})
+    inspection = Inspection.objects.create(
+        kind=kind,
+        provider=provider,
+        contract=contract,
+        conducted_on=conducted_on,
+        findings=findings.strip(),
+        issues_found=issues_found,
+        conducted_by=by,
+    )
+    for uploaded in files:
+        attachment_store(target=inspection, uploaded=uploaded, by=by, purpose="inspection")
+    return inspection
+
+
+def inspection_open_case(*, inspection, ground, finding, by):
+    """An inspection that found problems becomes the evidence of a rectification case."""
+    return rectification_open(
+        provider=inspection.provider,
+        ground=ground,
+        finding=finding,
+        by=by,
+        contract=inspection.contract,
+        evidence=[inspection],
+    )
+
+
+# --- Undoing a decision after an upheld appeal (Art 16); called only by complaints.services ---------------------
+
+
+@transaction.atomic
+def rectification_excuse_deadline(*, case, by, new_deadline, reason, now=None):
+    """Art 16(1): the missed deadline is excused and a new one set; an overdue case runs again."""
+    case = _lock(RectificationCase, case.pk)
+    today = _local_today(now)
+    if new_deadline is None or new_deadline <= today:
+        raise CaseError({"new_deadline": _("Set a new deadline after today.")})
+    if case.status not in (*RUNNING_DEADLINE_STATUSES, RectificationStatus.OVERDUE):
+        raise CaseError(_("This case has no running or missed deadline."))
+    case.deadline = new_deadline
+    case.overdue_at = None
+    if case.status == RectificationStatus.OVERDUE:
+        case.excuse_deadline(by=by, description=reason)
+        case.save()
+    else:
+        case.save(update_fields=["deadline", "overdue_at"])
+        _log_creation(case, by=by, description=reason, state=case.status)
+    notify(
+        kind="rectification_deadline_excused",
+        organisation=case.provider.organisation,
+        subject=_("New rectification deadline: %(deadline)s") % {"deadline": new_deadline},
+        body=reason,
+        link=_case_link(case),
+        dedup_key=f"rectification:{case.pk}:excused:{new_deadline.isoformat()}",
+    )
+    _sync_standing(case, by=by, reason=reason)
+    return case
+
+
+@transaction.atomic
+def rectification_withdraw_on_appeal(*, case, by, reason, now=None):
+    case = _lock(RectificationCase, case.pk)
+    if case.status not in OPEN_RECTIFICATION_STATUSES:
+        raise CaseError(_("Only an open case can be withdrawn."))
+    case.closed_at = now or timezone.now()
+    case.closing_note = reason
+    case.withdraw(by=by, description=reason)
+    case.save()
+    _sync_standing(case, by=by, reason=reason)
+    return case
+
+
+@transaction.atomic
+def revocation_reverse(*, revocation, by, reason, now=None):
+    """Art 16(3) upheld: the provider is reinstated, the blacklist entry is marked removed (kept, with date and
+    reason) and the Art 14 fee consequences of the decision are lifted. Terminated contracts stay terminated:
+    the parties decide whether to sign again."""
+    from enterprises.services import fee_consequences_lift
+    from providers.services import provider_reinstate
+
+    revocation = _lock(RevocationCase, revocation.pk)
+    now = now or timezone.now()
+    revocation.reversed_at = now
+    revocation.reversal_reason = reason
+    revocation.reverse(by=by, description=reason)
+    revocation.save()
+    if revocation.provider.status == ProviderStatus.REVOKED:
+        provider_reinstate(provider=revocation.provider, by=by, reason=reason)
+    entry = BlacklistEntry.objects.select_for_update().filter(revocation=revocation).first()
+    if entry is not None:
+        entry.status = BlacklistEntry.Status.REMOVED
+        entry.removed_at = now
+        entry.removal_reason = reason
+        entry.save(update_fields=["status", "removed_at", "removal_reason"])
+    fee_consequences_lift(decision_reference=revocation.decision_number, reason=reason)
+    return revocation
+
+
+def blacklist_mark_under_appeal(*, revocation, under_appeal):
+    """The public entry shows “申诉中” while an appeal against it is pending, and returns to published after."""
+    BlacklistEntry.objects.filter(revocation=revocation).exclude(status=BlacklistEntry.Status.REMOVED).update(
+        status=BlacklistEntry.Status.UNDER_APPEAL if under_appeal else BlacklistEntry.Status.PUBLISHED
+    )

@@ -32,8 +32,10 @@ def _sync_after_migrate(sender, using, **kwargs):
     from .reference import load_counties, load_scenarios
     from .roles import sync_role_groups
     from .schedules import sync_schedules
+    from .workdays import load_official_calendar
 
     load_counties()
     load_scenarios()
+    load_official_calendar()
     sync_role_groups()
     sync_schedules(using=using)

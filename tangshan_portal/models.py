@@ -341,3 +341,21 @@ class Attachment(models.Model):
 
     def __str__(self):
         return self.original_name
+
+
+class WorkCalendarDay(models.Model):
+    """An exception to the Monday–Friday week: a public holiday on a weekday, or a make-up working day
+    (调休) on a weekend. Seeded from China's official calendar and maintained by the system administrator;
+    a year without rows simply counts Monday to Friday."""
+
+    date = models.DateField(_("date"), unique=True)
+    is_workday = models.BooleanField(_("working day"))
+    name = models.CharField(_("name"), max_length=50, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("working-day calendar")
+
+    def __str__(self):
+        return f"{self.date} {self.name}"

@@ -40,6 +40,10 @@ CASES_READ = [
     "evaluations.view_satisfactionrating",
     "enterprises.view_milestone",
     "enterprises.view_feeconsequence",
+    "evaluations.view_inspection",
+    "evaluations.view_surveyitem",
+    "complaints.view_complaint",
+    "complaints.view_appeal",
     "django_fsm_log.view_statelog",
 ]
 SCHEDULES = [
@@ -61,8 +65,16 @@ ROLE_PERMISSIONS = {
         *CASES_READ,
         "evaluations.manage_rectification",
         "evaluations.propose_revocation",
+        "evaluations.record_inspection",
+        "complaints.handle_complaint",
     ],
-    Role.APPROVER: [*REFERENCE, *REGISTRY_READ, *CASES_READ, "evaluations.decide_revocation"],
+    Role.APPROVER: [
+        *REFERENCE,
+        *REGISTRY_READ,
+        *CASES_READ,
+        "evaluations.decide_revocation",
+        "complaints.review_appeal",
+    ],
     # Assessors will see the enterprises assigned to them once assignments exist; until then, none.
     Role.ASSESSOR: ["portal.view_county", "portal.view_scenario"],
     # The auditor reads everything (including the audit log) and changes nothing: only view_ permissions.
@@ -93,6 +105,13 @@ ROLE_PERMISSIONS = {
         "portal.view_scenario",
         "portal.add_scenario",
         "portal.change_scenario",
+        "portal.view_workcalendarday",
+        "portal.add_workcalendarday",
+        "portal.change_workcalendarday",
+        "portal.delete_workcalendarday",
+        "evaluations.view_surveyitem",
+        "evaluations.add_surveyitem",
+        "evaluations.change_surveyitem",
         *SCHEDULES,
     ],
 }

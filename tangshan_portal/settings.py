@@ -241,6 +241,9 @@ REMINDER_DAYS = [int(d) for d in env_list("PORTAL_REMINDER_DAYS", ["7", "3", "1"
 SCHEDULE_LAG_THRESHOLD = env_float("PORTAL_SCHEDULE_LAG_THRESHOLD", 0.30)
 PRICE_DEVIATION_THRESHOLD = env_float("PORTAL_PRICE_DEVIATION_THRESHOLD", 0.20)
 APPEAL_WINDOW_DAYS = env_int("PORTAL_APPEAL_WINDOW_DAYS", 15)
+# Complaints (Art 11): acknowledged and resolved within these many working days of the holiday calendar.
+COMPLAINT_ACK_WORKING_DAYS = env_int("PORTAL_COMPLAINT_ACK_WORKING_DAYS", 5)
+COMPLAINT_RESOLUTION_WORKING_DAYS = env_int("PORTAL_COMPLAINT_RESOLUTION_WORKING_DAYS", 30)
 DOCUMENT_NUMBER_PREFIX = env_str("PORTAL_DOCUMENT_NUMBER_PREFIX", "唐工信")
 
 # Demo accounts are created by `seed_demo` only when this is on (never in production).
