@@ -2,7 +2,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from evaluations.urls import provider_patterns, public_patterns
+from complaints.urls_enterprise import enterprise_urls
+from complaints.urls_provider import provider_urls as complaint_provider_urls
+from evaluations.urls import provider_urls as case_provider_urls
+from evaluations.urls import public_patterns
 
 from . import views
 
@@ -21,7 +24,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/<int:pk>/read/", views.notification_read, name="notification_read"),
-    path("provider/", include(provider_patterns)),
+    # The provider's pages come from two apps but share one namespace: the URL conf is where apps meet.
+    path("provider/", include(([*case_provider_urls, *complaint_provider_urls], "provider"))),
+    path("enterprise/", include((enterprise_urls, "enterprise"))),
     path("", include(public_patterns)),
 ]
 

@@ -1,0 +1,3 @@
+"""The enterprise's self-service pages (namespace `enterprise:`, under /enterprise/)."""
+
+enterprise_urls = []
