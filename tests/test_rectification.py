@@ -128,7 +128,7 @@ def test_the_provider_states_its_case_only_against_an_open_warning(provider, pro
 
 def test_transitions_that_the_state_machine_does_not_allow_are_refused(provider, officer):
     case = _case_in("draft", provider, officer)
-    with pytest.raises(ValidationError, match="not possible while the case is"):
+    with pytest.raises(ValidationError, match="不能执行此操作"):
         services.rectification_order(case=case, by=officer)
     with pytest.raises(ValidationError):
         services.rectification_verify(case=case, by=officer)
