@@ -4,6 +4,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
@@ -78,7 +79,7 @@ class RectificationStatus(models.TextChoices):
     RETURNED = "returned", _("Returned for more rectification")
     VERIFIED = "verified", _("Verified and closed")
     OVERDUE = "overdue", _("Overdue")
-    WITHDRAWN = "withdrawn", _("Withdrawn")
+    WITHDRAWN = "withdrawn", pgettext_lazy("rectification case status", "Withdrawn")
 
 
 OPEN_RECTIFICATION_STATUSES = (
