@@ -4,6 +4,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
@@ -50,7 +51,7 @@ CATEGORY_GROUNDS = {
 
 class ComplaintStatus(models.TextChoices):
     SUBMITTED = "submitted", _("Submitted")
-    ACCEPTED = "accepted", _("Accepted")
+    ACCEPTED = "accepted", pgettext_lazy("complaint status", "Accepted")
     REJECTED = "rejected", _("Not accepted")
     INVESTIGATING = "investigating", _("Under investigation")
     SUBSTANTIATED = "substantiated", _("Substantiated")

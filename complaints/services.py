@@ -19,9 +19,9 @@ from evaluations.models import (
     SatisfactionRating,
 )
 from evaluations.services import CaseError
-from providers.models import Provider
+from providers.models import POOL_STATUSES, Provider, ProviderStatus
 from tangshan_portal.roles import Role
-from tangshan_portal.services import attachment_store, notify
+from tangshan_portal.services import attachment_store, notify, upload_check
 from tangshan_portal.workdays import add_working_days
 
 from .models import (
@@ -31,8 +31,12 @@ from .models import (
     AppealStatus,
     AppealType,
     Complaint,
+    ComplaintCategory,
     ComplaintStatus,
 )
+
+# A complaint may concern a provider in the pool, or one that left it or was revoked (its past work).
+COMPLAINABLE_STATUSES = (*POOL_STATUSES, ProviderStatus.REVOKED, ProviderStatus.WITHDRAWN)
 
 
 def _lock(model, pk):
@@ -84,10 +88,16 @@ def _provider_of(user):
 @transaction.atomic
 def complaint_submit(*, by, provider, category, description, contract=None, protect_identity=False, files=(), now=None):
     enterprise = _enterprise_of(by)
+    if category not in ComplaintCategory.values:
+        raise CaseError({"category": _("Choose a category.")})
+    if provider.status not in COMPLAINABLE_STATUSES:
+        raise CaseError({"provider": _("Complaints concern providers that are or were in the resource pool.")})
     if contract is not None and (contract.enterprise_id != enterprise.pk or contract.provider_id != provider.pk):
         raise CaseError({"contract": _("Choose one of your contracts with this provider, or none.")})
     if not description.strip():
         raise CaseError({"description": _("Describe what happened.")})
+    for uploaded in files:
+        upload_check(uploaded)  # every file before anything is written, so a refusal leaves no file behind
     now = now or timezone.now()
     today = timezone.localdate(now)
     complaint = Complaint.objects.create(
@@ -184,23 +194,29 @@ def complaint_conclude(*, complaint, by, substantiated, conclusion, now=None):
     complaint.conclusion = conclusion.strip()
     complaint.closed_at = now or timezone.now()
     method(by=by, description=conclusion.strip())
-    if substantiated:
+    if substantiated and complaint.provider.status not in POOL_STATUSES:
+        # A provider that left the pool or was revoked cannot be ordered to rectify or revoked again; the
+        # substantiated complaint stays on its record for the bureau (and for any later application).
+        pass
+    elif substantiated:
         kind, ground = CATEGORY_GROUNDS[complaint.category]
         finding = _("Substantiated complaint %(id)s: %(conclusion)s") % {
             "id": complaint.pk,
             "conclusion": complaint.conclusion,
         }
+        # A protected complainant must not be identifiable through the contract the case names.
+        contract = None if complaint.protect_identity else complaint.contract
         if kind == "rectification":
             complaint.rectification_case = enforcement.rectification_open(
                 provider=complaint.provider,
                 ground=ground,
                 finding=finding,
                 by=by,
-                contract=complaint.contract,
+                contract=contract,
                 evidence=[complaint],
             )
         else:
-            complaint.revocation_case = enforcement.revocation_propose(
+            complaint.revocation_case = enforcement.revocation_propose_or_join(
                 provider=complaint.provider, ground=ground, finding=finding, by=by, evidence=[complaint]
             )
     complaint.save()
@@ -266,6 +282,8 @@ def _appealable_since(appeal_type, target):
     if target.ordered_at is None and target.warned_at is None:
         raise CaseError({"target": _("This case has not been notified to you.")})
     if appeal_type == AppealType.DIAGNOSIS_DELAYED:
+        if target.ordered_at is None:
+            raise CaseError({"target": _("This case has no deadline.")})
         return target.overdue_at or target.ordered_at
     return target.ordered_at or target.warned_at
 
@@ -369,6 +387,10 @@ def appeal_uphold(*, appeal, by, decision, new_deadline=None, now=None):
         enforcement.revocation_reverse(revocation=target, by=by, reason=reason, now=now)
     else:
         enforcement.rectification_withdraw_on_appeal(case=target, by=by, reason=reason, now=now)
+    if appeal.appeal_type != AppealType.REVOCATION:
+        # A proposal that cites the record just undone has lost (part of) its basis: it is closed, and the
+        # rule engine proposes again if what remains still meets Art 13.
+        enforcement.revocations_dismiss_citing(target=target, by=by, reason=reason, now=now)
     appeal.decision = decision.strip()
     appeal.decided_at = now
     appeal.uphold(by=by, description=decision.strip())

@@ -1,7 +1,30 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+# The satisfaction survey's starting questions; the bureau edits them in the admin afterwards.
+DEFAULT_SURVEY_ITEMS = [
+    "服务响应及时性",
+    "服务人员专业能力",
+    "解决方案与企业需求的契合度",
+    "项目实施质量与进度",
+    "沟通协调与问题处理",
+]
 
 
 class EvaluationsConfig(AppConfig):
     name = "evaluations"
     verbose_name = _("Supervision and evaluation")
+
+    def ready(self):
+        post_migrate.connect(_default_survey_items, sender=self, dispatch_uid="evaluations_survey_items")
+
+
+def _default_survey_items(sender, using, **kwargs):
+    # Also after a flush (which empties the table): a survey without questions cannot be submitted.
+    from .models import SurveyItem
+
+    if not SurveyItem.objects.using(using).exists():
+        SurveyItem.objects.using(using).bulk_create(
+            SurveyItem(text=text, sort_order=order) for order, text in enumerate(DEFAULT_SURVEY_ITEMS, start=1)
+        )

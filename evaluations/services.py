@@ -19,7 +19,7 @@ from enterprises.services import contracts_terminate_for_revocation
 from providers.models import POOL_STATUSES, Provider, ProviderStatus
 from providers.services import provider_follow_cases, provider_revoke
 from tangshan_portal.roles import Role
-from tangshan_portal.services import attachment_store, document_number_allocate, notify
+from tangshan_portal.services import attachment_store, document_number_allocate, notify, upload_check
 
 from . import selectors
 from .grounds import ART13_CONSEQUENCE, Art13Ground, cite_art12, cite_art13
@@ -276,6 +276,8 @@ def rectification_respond(*, case, by, report, files=(), now=None):
         raise CaseError(_("The deadline has passed; the report can no longer be submitted here."))
     if not report.strip():
         raise CaseError({"report": _("Describe what was rectified.")})
+    for uploaded in files:
+        upload_check(uploaded)  # every file before anything is written
     case.report = report.strip()
     case.responded_at = now
     case.respond(by=by, description=_("Rectification report submitted"))
@@ -829,7 +831,11 @@ def survey_submit(*, contract, stage, overall, scores, by, comment="", milestone
     missing = [item.text for pk, item in items.items() if pk not in scores]
     if missing:
         raise CaseError({"scores": _("Answer every question: %(items)s") % {"items": "、".join(missing)}})
-    if any(not 1 <= int(score) <= 5 for score in scores.values()):
+    try:
+        scores = {int(pk): int(score) for pk, score in scores.items()}
+    except (TypeError, ValueError):
+        raise CaseError({"scores": _("Scores go from 1 to 5.")}) from None
+    if any(not 1 <= score <= 5 for score in scores.values()):
         raise CaseError({"scores": _("Scores go from 1 to 5.")})
     if SatisfactionRating.objects.filter(contract=contract, stage=stage).exists():
         raise CaseError(_("This stage of the contract has already been rated; a submitted rating cannot be changed."))
@@ -899,6 +905,8 @@ def inspection_record(*, kind, provider, conducted_on, findings, by, contract=No
         raise CaseError({"findings": _("Record the findings.")})
     if conducted_on > _local_today():
         raise CaseError({"conducted_on": _("An inspection cannot be recorded for a future date.")})
+    for uploaded in files:
+        upload_check(uploaded)
     inspection = Inspection.objects.create(
         kind=kind,
         provider=provider,
@@ -985,7 +993,9 @@ def revocation_reverse(*, revocation, by, reason, now=None):
     revocation.reverse(by=by, description=reason)
     revocation.save()
     if revocation.provider.status == ProviderStatus.REVOKED:
-        provider_reinstate(provider=revocation.provider, by=by, reason=reason)
+        provider = provider_reinstate(provider=revocation.provider, by=by, reason=reason)
+        # Back in the pool, the standing again follows the provider's open cases.
+        provider_follow_cases(provider=provider, standing=standing_for(provider), by=by, reason=reason)
     entry = BlacklistEntry.objects.select_for_update().filter(revocation=revocation).first()
     if entry is not None:
         entry.status = BlacklistEntry.Status.REMOVED
@@ -1001,3 +1011,47 @@ def blacklist_mark_under_appeal(*, revocation, under_appeal):
     BlacklistEntry.objects.filter(revocation=revocation).exclude(status=BlacklistEntry.Status.REMOVED).update(
         status=BlacklistEntry.Status.UNDER_APPEAL if under_appeal else BlacklistEntry.Status.PUBLISHED
     )
+
+
+@transaction.atomic
+def revocation_propose_or_join(*, provider, ground, finding, by, evidence=(), now=None):
+    """A substantiated complaint on an Art 13 ground: a new proposal, or more evidence for the open one."""
+    open_proposal = (
+        RevocationCase.objects.select_for_update()
+        .filter(provider=provider, ground=ground, status=RevocationStatus.PROPOSED)
+        .first()
+    )
+    if open_proposal is None:
+        return revocation_propose(provider=provider, ground=ground, finding=finding, by=by, evidence=evidence, now=now)
+    _require(by.has_perm("evaluations.propose_revocation"))
+    _link_evidence(case_field="revocation_case", case=open_proposal, evidence=evidence)
+    StateLog.objects.create(
+        content_type=ContentType.objects.get_for_model(open_proposal),
+        object_id=open_proposal.pk,
+        by=by,
+        source_state=open_proposal.status,
+        state=open_proposal.status,
+        transition="add_evidence",
+        description=finding,
+    )
+    return open_proposal
+
+
+@transaction.atomic
+def revocations_dismiss_citing(*, target, by, reason, now=None):
+    """Close the open proposals whose evidence includes `target` (called when an appeal undoes it)."""
+    now = now or timezone.now()
+    cited = Evidence.objects.filter(
+        revocation_case__status=RevocationStatus.PROPOSED,
+        content_type=ContentType.objects.get_for_model(target),
+        object_id=target.pk,
+    ).values_list("revocation_case_id", flat=True)
+    dismissed = []
+    for proposal in RevocationCase.objects.select_for_update().filter(pk__in=list(cited)):
+        proposal.decided_by = by
+        proposal.decided_at = now
+        proposal.decision_reason = reason
+        proposal.dismiss(by=by, description=reason)
+        proposal.save()
+        dismissed.append(proposal)
+    return dismissed

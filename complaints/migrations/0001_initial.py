@@ -7,77 +7,295 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('contenttypes', '0002_remove_content_type_name'),
-        ('enterprises', '0003_feeconsequence_milestone'),
-        ('evaluations', '0002_role_permissions'),
-        ('providers', '0001_initial'),
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("enterprises", "0003_feeconsequence_milestone"),
+        ("evaluations", "0002_role_permissions"),
+        ("providers", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Appeal',
+            name="Appeal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('appeal_type', models.PositiveSmallIntegerField(choices=[(1, 'Art 16(1) the enterprise delayed the diagnosis, so a deadline was missed'), (2, 'Art 16(2) objection to a “dissatisfied” rating'), (3, 'Art 16(3) objection to the grounds of a revocation or blacklisting'), (4, 'Art 16(4) other')], verbose_name='type')),
-                ('object_id', models.PositiveBigIntegerField()),
-                ('grounds', models.TextField(verbose_name='grounds of the appeal')),
-                ('requested_deadline', models.DateField(blank=True, help_text='For a missed deadline: the deadline you ask for.', null=True, verbose_name='requested new deadline')),
-                ('filed_at', models.DateTimeField(verbose_name='filed')),
-                ('status', django_fsm.FSMField(choices=[('submitted', 'Submitted'), ('under_review', 'Under review'), ('upheld', 'Upheld'), ('rejected', 'Rejected')], default='submitted', max_length=20, verbose_name='status')),
-                ('review_started_at', models.DateTimeField(blank=True, null=True, verbose_name='review started')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='decided')),
-                ('decision', models.TextField(blank=True, verbose_name='decision')),
-                ('granted_deadline', models.DateField(blank=True, null=True, verbose_name='new deadline granted')),
-                ('content_type', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='contenttypes.contenttype')),
-                ('filed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='filed by')),
-                ('provider', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='appeals', to='providers.provider', verbose_name='provider')),
-                ('reviewer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='reviewer')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "appeal_type",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (1, "Art 16(1) the enterprise delayed the diagnosis, so a deadline was missed"),
+                            (2, "Art 16(2) objection to a “dissatisfied” rating"),
+                            (3, "Art 16(3) objection to the grounds of a revocation or blacklisting"),
+                            (4, "Art 16(4) other"),
+                        ],
+                        verbose_name="type",
+                    ),
+                ),
+                ("object_id", models.PositiveBigIntegerField()),
+                ("grounds", models.TextField(verbose_name="grounds of the appeal")),
+                (
+                    "requested_deadline",
+                    models.DateField(
+                        blank=True,
+                        help_text="For a missed deadline: the deadline you ask for.",
+                        null=True,
+                        verbose_name="requested new deadline",
+                    ),
+                ),
+                ("filed_at", models.DateTimeField(verbose_name="filed")),
+                (
+                    "status",
+                    django_fsm.FSMField(
+                        choices=[
+                            ("submitted", "Submitted"),
+                            ("under_review", "Under review"),
+                            ("upheld", "Upheld"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="submitted",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                ("review_started_at", models.DateTimeField(blank=True, null=True, verbose_name="review started")),
+                ("decided_at", models.DateTimeField(blank=True, null=True, verbose_name="decided")),
+                ("decision", models.TextField(blank=True, verbose_name="decision")),
+                ("granted_deadline", models.DateField(blank=True, null=True, verbose_name="new deadline granted")),
+                (
+                    "content_type",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to="contenttypes.contenttype"),
+                ),
+                (
+                    "filed_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="filed by",
+                    ),
+                ),
+                (
+                    "provider",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="appeals",
+                        to="providers.provider",
+                        verbose_name="provider",
+                    ),
+                ),
+                (
+                    "reviewer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="reviewer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'appeal',
-                'verbose_name_plural': 'appeals',
-                'ordering': ['-filed_at', '-id'],
-                'permissions': [('review_appeal', 'Can review appeals')],
-                'indexes': [models.Index(fields=['content_type', 'object_id', 'status'], name='appeal_target_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('appeal_type__gte', 1), ('appeal_type__lte', 4)), name='appeal_type_1_4'), models.CheckConstraint(condition=models.Q(('status__in', ['submitted', 'under_review', 'upheld', 'rejected'])), name='appeal_status_valid'), models.UniqueConstraint(condition=models.Q(('status__in', ['submitted', 'under_review'])), fields=('content_type', 'object_id'), name='appeal_one_pending_per_target')],
+                "verbose_name": "appeal",
+                "verbose_name_plural": "appeals",
+                "ordering": ["-filed_at", "-id"],
+                "permissions": [("review_appeal", "Can review appeals")],
+                "indexes": [models.Index(fields=["content_type", "object_id", "status"], name="appeal_target_idx")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("appeal_type__gte", 1), ("appeal_type__lte", 4)), name="appeal_type_1_4"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("status__in", ["submitted", "under_review", "upheld", "rejected"])),
+                        name="appeal_status_valid",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("status__in", ["submitted", "under_review"])),
+                        fields=("content_type", "object_id"),
+                        name="appeal_one_pending_per_target",
+                    ),
+                ],
             },
             bases=(django_fsm.ConcurrentTransitionMixin, models.Model),
         ),
         migrations.CreateModel(
-            name='Complaint',
+            name="Complaint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('category', models.CharField(choices=[('service', 'Team, engagement or service does not meet the contract'), ('solution_or_price', 'Solution, procurement list or prices'), ('results', 'Results deviate from the plan'), ('non_cooperation', 'Refuses to cooperate with evaluation or supervision'), ('data_leak', 'Leak of trade secrets, core technology or sensitive data'), ('fraud', 'Forged contracts, sham transactions or fund fraud'), ('unfair_competition', 'Unfair competition or harming the enterprise'), ('false_advertising', 'False advertising or mismatched products'), ('other', 'Other')], max_length=30, verbose_name='category')),
-                ('description', models.TextField(verbose_name='description')),
-                ('protect_identity', models.BooleanField(default=False, help_text='The bureau still knows who complained; the provider sees the complaint without your name.', verbose_name='keep our identity from the provider')),
-                ('submitted_at', models.DateTimeField(verbose_name='submitted')),
-                ('acknowledge_by', models.DateField(verbose_name='to be acknowledged by')),
-                ('resolve_by', models.DateField(verbose_name='to be resolved by')),
-                ('status', django_fsm.FSMField(choices=[('submitted', 'Submitted'), ('accepted', 'Accepted'), ('rejected', 'Not accepted'), ('investigating', 'Under investigation'), ('substantiated', 'Substantiated'), ('unsubstantiated', 'Not substantiated')], default='submitted', max_length=20, verbose_name='status')),
-                ('accepted_at', models.DateTimeField(blank=True, null=True, verbose_name='accepted')),
-                ('conclusion', models.TextField(blank=True, verbose_name='conclusion')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='closed')),
-                ('provider_response', models.TextField(blank=True, verbose_name="provider's response")),
-                ('provider_responded_at', models.DateTimeField(blank=True, null=True, verbose_name='response received')),
-                ('contract', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='complaints', to='enterprises.servicecontract', verbose_name='contract')),
-                ('enterprise', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='complaints', to='enterprises.pilotenterprise', verbose_name='enterprise')),
-                ('handled_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='handled by')),
-                ('provider', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='complaints', to='providers.provider', verbose_name='provider')),
-                ('rectification_case', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='complaints', to='evaluations.rectificationcase', verbose_name='rectification case opened')),
-                ('revocation_case', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='complaints', to='evaluations.revocationcase', verbose_name='revocation proposal opened')),
-                ('submitted_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='submitted by')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("service", "Team, engagement or service does not meet the contract"),
+                            ("solution_or_price", "Solution, procurement list or prices"),
+                            ("results", "Results deviate from the plan"),
+                            ("non_cooperation", "Refuses to cooperate with evaluation or supervision"),
+                            ("data_leak", "Leak of trade secrets, core technology or sensitive data"),
+                            ("fraud", "Forged contracts, sham transactions or fund fraud"),
+                            ("unfair_competition", "Unfair competition or harming the enterprise"),
+                            ("false_advertising", "False advertising or mismatched products"),
+                            ("other", "Other"),
+                        ],
+                        max_length=30,
+                        verbose_name="category",
+                    ),
+                ),
+                ("description", models.TextField(verbose_name="description")),
+                (
+                    "protect_identity",
+                    models.BooleanField(
+                        default=False,
+                        help_text="The bureau still knows who complained; the provider sees the complaint without your name.",
+                        verbose_name="keep our identity from the provider",
+                    ),
+                ),
+                ("submitted_at", models.DateTimeField(verbose_name="submitted")),
+                ("acknowledge_by", models.DateField(verbose_name="to be acknowledged by")),
+                ("resolve_by", models.DateField(verbose_name="to be resolved by")),
+                (
+                    "status",
+                    django_fsm.FSMField(
+                        choices=[
+                            ("submitted", "Submitted"),
+                            ("accepted", "Accepted"),
+                            ("rejected", "Not accepted"),
+                            ("investigating", "Under investigation"),
+                            ("substantiated", "Substantiated"),
+                            ("unsubstantiated", "Not substantiated"),
+                        ],
+                        default="submitted",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                ("accepted_at", models.DateTimeField(blank=True, null=True, verbose_name="accepted")),
+                ("conclusion", models.TextField(blank=True, verbose_name="conclusion")),
+                ("closed_at", models.DateTimeField(blank=True, null=True, verbose_name="closed")),
+                ("provider_response", models.TextField(blank=True, verbose_name="provider's response")),
+                (
+                    "provider_responded_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="response received"),
+                ),
+                (
+                    "contract",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="complaints",
+                        to="enterprises.servicecontract",
+                        verbose_name="contract",
+                    ),
+                ),
+                (
+                    "enterprise",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="complaints",
+                        to="enterprises.pilotenterprise",
+                        verbose_name="enterprise",
+                    ),
+                ),
+                (
+                    "handled_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="handled by",
+                    ),
+                ),
+                (
+                    "provider",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="complaints",
+                        to="providers.provider",
+                        verbose_name="provider",
+                    ),
+                ),
+                (
+                    "rectification_case",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="complaints",
+                        to="evaluations.rectificationcase",
+                        verbose_name="rectification case opened",
+                    ),
+                ),
+                (
+                    "revocation_case",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="complaints",
+                        to="evaluations.revocationcase",
+                        verbose_name="revocation proposal opened",
+                    ),
+                ),
+                (
+                    "submitted_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="submitted by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'complaint',
-                'verbose_name_plural': 'complaints',
-                'ordering': ['-submitted_at', '-id'],
-                'permissions': [('handle_complaint', 'Can handle complaints')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('status__in', ['submitted', 'accepted', 'rejected', 'investigating', 'substantiated', 'unsubstantiated'])), name='complaint_status_valid'), models.CheckConstraint(condition=models.Q(('category__in', ['service', 'solution_or_price', 'results', 'non_cooperation', 'data_leak', 'fraud', 'unfair_competition', 'false_advertising', 'other'])), name='complaint_category_valid'), models.CheckConstraint(condition=models.Q(('resolve_by__gte', models.F('acknowledge_by'))), name='complaint_due_order')],
+                "verbose_name": "complaint",
+                "verbose_name_plural": "complaints",
+                "ordering": ["-submitted_at", "-id"],
+                "permissions": [("handle_complaint", "Can handle complaints")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "status__in",
+                                [
+                                    "submitted",
+                                    "accepted",
+                                    "rejected",
+                                    "investigating",
+                                    "substantiated",
+                                    "unsubstantiated",
+                                ],
+                            )
+                        ),
+                        name="complaint_status_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "category__in",
+                                [
+                                    "service",
+                                    "solution_or_price",
+                                    "results",
+                                    "non_cooperation",
+                                    "data_leak",
+                                    "fraud",
+                                    "unfair_competition",
+                                    "false_advertising",
+                                    "other",
+                                ],
+                            )
+                        ),
+                        name="complaint_category_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("resolve_by__gte", models.F("acknowledge_by"))), name="complaint_due_order"
+                    ),
+                ],
             },
             bases=(django_fsm.ConcurrentTransitionMixin, models.Model),
         ),
