@@ -5,6 +5,9 @@ panel of its page (one confirmation view per action, `<pk>/act/<action>/`) and f
 django-fsm's FSMAdminMixin is deliberately not used: its buttons call the transition methods directly,
 bypassing the services and their side effects, and in django-fsm-2 4.2.4 a crafted `_fsm_transition_to` POST
 skips the transition's permission (DESIGN.md, "Known traps"). The change view therefore refuses every POST.
+
+ServiceActionAdminMixin carries this approach; complaints/admin.py (complaints, appeals) and the inspection
+admin below reuse it. The survey questions are kept here by the system administrator.
 """
 
 import dataclasses
@@ -14,9 +17,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets, unquote
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import Http404, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -31,7 +35,8 @@ from django_fsm_log.models import StateLog
 from enterprises.selectors import contracts_visible_to
 from providers.models import Provider
 from tangshan_portal.admin import ScopedAdminMixin
-from tangshan_portal.models import County
+from tangshan_portal.audit import record_event
+from tangshan_portal.models import AuditEvent, County
 from tangshan_portal.services import attachments_of
 
 from . import admin_forms, selectors, services
@@ -41,11 +46,14 @@ from .models import (
     RUNNING_DEADLINE_STATUSES,
     BlacklistEntry,
     Evidence,
+    Inspection,
     RectificationCase,
     RectificationStatus,
     RevocationCase,
     RevocationStatus,
     SatisfactionRating,
+    SurveyAnswer,
+    SurveyItem,
 )
 
 # Cases whose "days left" mean something: the deadline is running, or has run out.
@@ -108,7 +116,41 @@ def _put_errors(form, error, field_map=None):
         form.add_error(None, error.messages)
 
 
+def attachments_html(obj, url_for=None):
+    """The record's attachments as a list (name, size, type), each linked when `url_for(attachment)` is given;
+    empty when there are none."""
+    files = list(attachments_of(obj))
+    if not files:
+        return ""
+    return format_html(
+        '<ul class="case-attachments">{}</ul>',
+        format_html_join(
+            "",
+            '<li>{} <span class="quiet">({}, {})</span></li>',
+            (
+                (
+                    format_html('<a href="{}">{}</a>', url_for(f), f.original_name) if url_for else f.original_name,
+                    filesizeformat(f.size),
+                    f.mime_type,
+                )
+                for f in files
+            ),
+        ),
+    )
+
+
 # --- List filters ----------------------------------------------------------------------------------------------
+
+
+def titled_choices_filter(title):
+    """A choices filter under its own title, where the field's verbose name reads wrongly in a list's sidebar."""
+
+    class TitledChoicesFilter(admin.ChoicesFieldListFilter):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.title = title
+
+    return TitledChoicesFilter
 
 
 class CountyFilter(admin.SimpleListFilter):
@@ -193,6 +235,8 @@ class CaseAction:
     initial: Callable = None  # (case) -> initial form data
     field_map: dict = dataclasses.field(default_factory=dict)  # service error key -> form field
     danger: bool = False
+    form_kwargs: Callable = None  # (case) -> extra keyword arguments of the form
+    redirect_to: Callable = None  # (result) -> where to go after success, instead of the record's page
 
 
 RECTIFICATION_ACTIONS = {
@@ -337,19 +381,27 @@ TRANSITION_LABELS = {
 }
 
 
-# --- The common case admin -------------------------------------------------------------------------------------
+# --- Read-only pages whose actions call services: the case admin's approach, reused by complaints and appeals ---
 
 
-class CaseAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class ServiceActionAdminMixin(ScopedAdminMixin):
+    """A read-only change page with an actions panel and a timeline; each action is a confirmation page at
+    `<pk>/act/<action>/` that calls a service; the add page (if any) calls a service too.
+
+    Who may act, and when, comes from the FSM transition named by each action (its permission and source
+    states); `action_refusal` adds the rules a transition's permission cannot know (e.g. "not a participant").
+    Subclasses set `case_actions`, `transition_labels` and the add hooks (`open_form_class`, `open_case`).
+    """
+
     case_actions = {}
-    evidence_field = ""
+    transition_labels = TRANSITION_LABELS
     open_form_class = None
     open_title = ""
     add_label = ""
     created_label = _("Opened")
-    change_form_template = "admin/evaluations/case_change_form.html"
     change_list_template = "admin/evaluations/case_change_list.html"
     action_template = "admin/evaluations/case_action.html"
+    refusal_template = "admin/evaluations/action_refused.html"
     open_template = "admin/evaluations/case_open.html"
 
     # Nothing is edited here and nothing is ever deleted.
@@ -370,6 +422,11 @@ class CaseAdmin(ScopedAdminMixin, admin.ModelAdmin):
                 self.admin_site.admin_view(self.action_view),
                 name="{}_{}_act".format(*info),
             ),
+            path(
+                "<path:object_id>/attachment/<int:attachment_id>/",
+                self.admin_site.admin_view(self.attachment_view),
+                name="{}_{}_attachment".format(*info),
+            ),
             *super().get_urls(),
         ]
 
@@ -378,7 +435,49 @@ class CaseAdmin(ScopedAdminMixin, admin.ModelAdmin):
             f"admin:{self.opts.app_label}_{self.opts.model_name}_{name}", args=args, current_app=self.admin_site.name
         )
 
-    # --- the change page: read-only, with the actions panel, evidence and timeline
+    def admin_url(self, obj, request=None):
+        """The admin page of any registered object, or None when there is none or this user may not see it."""
+        if obj is None or not self.admin_site.is_registered(type(obj)):
+            return None
+        if request is not None and not self.admin_site.get_model_admin(type(obj)).has_view_or_change_permission(
+            request
+        ):
+            return None
+        return reverse(
+            f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change",
+            args=[obj.pk],
+            current_app=self.admin_site.name,
+        )
+
+    # --- attachments: listed on the page, downloaded by whoever may see the record
+
+    def attachments_display_html(self, obj):
+        html = attachments_html(obj, url_for=lambda attachment: self._url("attachment", obj.pk, attachment.pk))
+        return html or self.get_empty_value_display()
+
+    def attachment_view(self, request, object_id, attachment_id):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404
+        attachment = attachments_of(obj).filter(pk=attachment_id).first()
+        if attachment is None:
+            raise Http404
+        try:
+            handle = attachment.file.open("rb")
+        except FileNotFoundError as exc:
+            raise Http404(gettext("The file is no longer available.")) from exc
+        record_event(AuditEvent.Action.DOWNLOAD, request=request, obj=attachment, record=f"{self.opts.label}:{obj.pk}")
+        response = FileResponse(
+            handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.mime_type
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    # --- the change page: read-only, with the actions panel and the timeline
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if request.method == "POST":
@@ -393,24 +492,32 @@ class CaseAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
-            context.update(
-                case_actions=[
-                    {"label": action.label, "url": self._url("act", obj.pk, action.name), "danger": action.danger}
-                    for action in self.available_actions(request, obj)
-                ],
-                case_notes=self.case_notes(request, obj),
-                case_evidence=self.evidence_rows(request, obj),
-                case_timeline=self.timeline(obj),
-            )
+            context.update(self.change_page_context(request, obj))
         return super().render_change_form(request, context, add, change, form_url, obj)
 
-    def available_actions(self, request, obj):
-        """The actions this user may take now: the transition's source state and permission (django-fsm)."""
-        names = {transition.name for transition in obj.get_available_user_status_transitions(request.user)}
-        return [action for action in self.case_actions.values() if action.method in names]
+    def change_page_context(self, request, obj):
+        return {
+            "case_actions": [
+                {"label": action.label, "url": self._url("act", obj.pk, action.name), "danger": action.danger}
+                for action in self.available_actions(request, obj)
+            ],
+            "case_notes": self.case_notes(request, obj),
+            "case_timeline": self.timeline(obj),
+        }
 
-    @staticmethod
-    def may_ever_take(obj, action, user):
+    def available_actions(self, request, obj):
+        """The actions this user may take now: the transition's source state and permission (django-fsm), and
+        no refusal of this admin's own."""
+        return [
+            action
+            for action in self.case_actions.values()
+            if self.can_take_now(obj, action, request.user) and self.action_refusal(request, obj, action) is None
+        ]
+
+    def can_take_now(self, obj, action, user):
+        return has_transition_perm(getattr(obj, action.method), user)
+
+    def may_ever_take(self, obj, action, user):
         """The transition's permission whatever the state: a user who may never take it gets 403; a user who
         may, but not in this state (someone else acted first), gets the service's explanation."""
         return any(
@@ -419,8 +526,163 @@ class CaseAdmin(ScopedAdminMixin, admin.ModelAdmin):
             if transition.name == action.method
         )
 
+    def not_now_message(self, obj, action):
+        return gettext("This action is not possible while the case is “%(status)s”.") % {
+            "status": obj.get_status_display()
+        }
+
+    def action_refusal(self, request, obj, action):
+        """Why this user may not take this action on this record although the transition allows it, or None."""
+        return None
+
     def case_notes(self, request, obj):
         return []
+
+    def system_actor(self, log):
+        return gettext("System")
+
+    def timeline(self, obj):
+        labels = dict(obj._meta.get_field("status").flatchoices)
+        rows = []
+        for log in StateLog.objects.for_(obj).select_related("by").order_by("timestamp", "id"):
+            rows.append(
+                {
+                    "at": log.timestamp,
+                    "by": _person(log.by) or self.system_actor(log),
+                    "action": self.created_label
+                    if log.transition == "create"
+                    else self.transition_labels.get(log.transition, log.transition),
+                    "source": labels.get(log.source_state, log.source_state) if log.source_state else None,
+                    "target": labels.get(log.state, log.state),
+                    "description": log.description or "",
+                }
+            )
+        return rows
+
+    # --- one confirmation view per action, calling the service
+
+    def action_form(self, spec, obj, data=None, files=None):
+        kwargs = spec.form_kwargs(obj) if spec.form_kwargs else {}
+        if data is None:
+            return spec.form_class(initial=spec.initial(obj) if spec.initial else None, **kwargs)
+        return spec.form_class(data, files, **kwargs)
+
+    def action_view(self, request, object_id, action):
+        spec = self.case_actions.get(action)
+        if spec is None:
+            raise Http404
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404  # outside the user's scope, or no such record: the same answer
+        if not self.may_ever_take(obj, spec, request.user):
+            raise PermissionDenied
+        change_url = self._url("change", obj.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "app_label": self.opts.app_label,
+            "has_view_permission": True,
+            "title": spec.label,
+            "subtitle": str(obj),
+            "case": obj,
+            "action": spec,
+            "case_notes": self.case_notes(request, obj),
+            "change_url": change_url,
+        }
+        refusal = self.action_refusal(request, obj, spec)
+        if refusal is not None:
+            return self.refuse(request, context, refusal)
+        if request.method == "POST":
+            form = self.action_form(spec, obj, request.POST, request.FILES)
+            if form.is_valid():
+                # The service checks the state and the permission again, under a row lock.
+                try:
+                    result = spec.perform(obj, request.user, form.cleaned_data)
+                except ConcurrentTransition:
+                    form.add_error(
+                        None, gettext("Someone else changed this case at the same moment; reload it and try again.")
+                    )
+                except ValidationError as error:
+                    _put_errors(form, error, spec.field_map)
+                except PermissionDenied as error:
+                    return self.refuse(request, context, str(error) or gettext("You may not take this action."))
+                else:
+                    messages.success(request, spec.success(result))
+                    return HttpResponseRedirect(spec.redirect_to(result) if spec.redirect_to else change_url)
+        else:
+            if not self.can_take_now(obj, spec, request.user):
+                messages.error(request, self.not_now_message(obj, spec))
+                return HttpResponseRedirect(change_url)
+            form = self.action_form(spec, obj)
+        context.update(
+            explanation=spec.explain(obj) if spec.explain else "",
+            summary=self.summary(obj),
+            form=form,
+            media=self.media + form.media,
+        )
+        return TemplateResponse(request, self.action_template, context)
+
+    def refuse(self, request, context, message):
+        """403 with the reason, instead of a bare refusal: the user may act on such records, but not this one."""
+        return TemplateResponse(request, self.refusal_template, {**context, "refusal": message}, status=403)
+
+    def summary(self, obj):
+        return [
+            (obj._meta.get_field("provider").verbose_name, obj.provider),
+            (_("ground"), obj.ground_wording),
+            (obj._meta.get_field("finding").verbose_name, obj.finding),
+            (obj._meta.get_field("status").verbose_name, obj.get_status_display()),
+        ]
+
+    # --- the add form: creates the record through the service
+
+    def open_case(self, request, data):
+        raise NotImplementedError
+
+    def opened_message(self, obj):
+        raise NotImplementedError
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            form = self.open_form_class(request.POST, request.FILES)
+            if form.is_valid():
+                try:
+                    obj = self.open_case(request, form.cleaned_data)
+                except ValidationError as error:
+                    _put_errors(form, error)
+                else:
+                    messages.success(request, self.opened_message(obj))
+                    return HttpResponseRedirect(self._url("change", obj.pk))
+        else:
+            form = self.open_form_class(initial=self.open_initial(request))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "app_label": self.opts.app_label,
+            "has_view_permission": self.has_view_permission(request),
+            "title": self.open_title,
+            "form": form,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, self.open_template, context)
+
+    def open_initial(self, request):
+        return {k: v for k, v in request.GET.items() if k in ("provider", "contract")}
+
+
+# --- The common case admin -------------------------------------------------------------------------------------
+
+
+class CaseAdmin(ServiceActionAdminMixin, admin.ModelAdmin):
+    evidence_field = ""
+    change_form_template = "admin/evaluations/case_change_form.html"
+
+    def change_page_context(self, request, obj):
+        return {**super().change_page_context(request, obj), "case_evidence": self.evidence_rows(request, obj)}
 
     def evidence_rows(self, request, obj):
         rows = []
@@ -456,119 +718,6 @@ class CaseAdmin(ScopedAdminMixin, admin.ModelAdmin):
         if target is None or model is None or not self.admin_site.is_registered(model):
             return False
         return self.admin_site.get_model_admin(model).has_view_or_change_permission(request)
-
-    def system_actor(self, log):
-        return gettext("System")
-
-    def timeline(self, obj):
-        labels = dict(obj._meta.get_field("status").flatchoices)
-        rows = []
-        for log in StateLog.objects.for_(obj).select_related("by").order_by("timestamp", "id"):
-            rows.append(
-                {
-                    "at": log.timestamp,
-                    "by": _person(log.by) or self.system_actor(log),
-                    "action": self.created_label
-                    if log.transition == "create"
-                    else TRANSITION_LABELS.get(log.transition, log.transition),
-                    "source": labels.get(log.source_state, log.source_state) if log.source_state else None,
-                    "target": labels.get(log.state, log.state),
-                    "description": log.description or "",
-                }
-            )
-        return rows
-
-    # --- one confirmation view per action, calling the service
-
-    def action_view(self, request, object_id, action):
-        spec = self.case_actions.get(action)
-        if spec is None:
-            raise Http404
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        obj = self.get_object(request, unquote(object_id))
-        if obj is None:
-            raise Http404  # outside the user's scope, or no such case: the same answer
-        if not self.may_ever_take(obj, spec, request.user):
-            raise PermissionDenied
-        change_url = self._url("change", obj.pk)
-        if request.method == "POST":
-            form = spec.form_class(request.POST)
-            if form.is_valid():
-                # The service checks the state and the permission again, under a row lock.
-                try:
-                    result = spec.perform(obj, request.user, form.cleaned_data)
-                except ConcurrentTransition:
-                    form.add_error(
-                        None, gettext("Someone else changed this case at the same moment; reload it and try again.")
-                    )
-                except ValidationError as error:
-                    _put_errors(form, error, spec.field_map)
-                else:
-                    messages.success(request, spec.success(result))
-                    return HttpResponseRedirect(change_url)
-        else:
-            if not has_transition_perm(getattr(obj, spec.method), request.user):
-                messages.error(
-                    request,
-                    gettext("This action is not possible while the case is “%(status)s”.")
-                    % {"status": obj.get_status_display()},
-                )
-                return HttpResponseRedirect(change_url)
-            form = spec.form_class(initial=spec.initial(obj) if spec.initial else None)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "app_label": self.opts.app_label,
-            "has_view_permission": True,
-            "title": spec.label,
-            "subtitle": str(obj),
-            "case": obj,
-            "action": spec,
-            "explanation": spec.explain(obj) if spec.explain else "",
-            "summary": self.summary(obj),
-            "case_notes": self.case_notes(request, obj),
-            "form": form,
-            "change_url": change_url,
-            "media": self.media + form.media,
-        }
-        return TemplateResponse(request, self.action_template, context)
-
-    def summary(self, obj):
-        return [
-            (obj._meta.get_field("provider").verbose_name, obj.provider),
-            (_("ground"), obj.ground_wording),
-            (obj._meta.get_field("finding").verbose_name, obj.finding),
-            (obj._meta.get_field("status").verbose_name, obj.get_status_display()),
-        ]
-
-    # --- the add form: opens a case through the service
-
-    def add_view(self, request, form_url="", extra_context=None):
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        if request.method == "POST":
-            form = self.open_form_class(request.POST)
-            if form.is_valid():
-                try:
-                    obj = self.open_case(request, form.cleaned_data)
-                except ValidationError as error:
-                    _put_errors(form, error)
-                else:
-                    messages.success(request, self.opened_message(obj))
-                    return HttpResponseRedirect(self._url("change", obj.pk))
-        else:
-            form = self.open_form_class(initial={k: v for k, v in request.GET.items() if k in ("provider", "contract")})
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "app_label": self.opts.app_label,
-            "has_view_permission": self.has_view_permission(request),
-            "title": self.open_title,
-            "form": form,
-            "media": self.media + form.media,
-        }
-        return TemplateResponse(request, self.open_template, context)
 
 
 # --- Rectification cases (Art 12) --------------------------------------------------------------------------------
@@ -632,17 +781,7 @@ class RectificationCaseAdmin(CaseAdmin):
 
     @admin.display(description=_("attachments"))
     def attachments_display(self, obj):
-        files = list(attachments_of(obj))
-        if not files:
-            return self.get_empty_value_display()
-        return format_html(
-            '<ul class="case-attachments">{}</ul>',
-            format_html_join(
-                "",
-                '<li>{} <span class="quiet">({}, {})</span></li>',
-                ((f.original_name, filesizeformat(f.size), f.mime_type) for f in files),
-            ),
-        )
+        return self.attachments_display_html(obj)
 
     def open_case(self, request, data):
         return services.rectification_open(
@@ -835,3 +974,180 @@ class SatisfactionRatingAdmin(ScopedAdminMixin, ReadOnlyAdmin):
     @admin.display(description=_("provider"), ordering="contract__provider__name")
     def provider(self, obj):
         return obj.contract.provider
+
+
+# --- Inspections (Art 11): recorded and turned into cases through the services ------------------------------------
+
+
+INSPECTION_ACTIONS = {
+    "open_case": CaseAction(
+        name="open_case",
+        method="",  # not a transition: the permission to open cases decides (InspectionAdmin.may_ever_take)
+        label=_("Open a rectification case"),
+        form_class=admin_forms.InspectionCaseForm,
+        initial=lambda inspection: {"finding": inspection.findings},
+        perform=lambda inspection, user, data: services.inspection_open_case(
+            inspection=inspection, ground=data["ground"], finding=data["finding"], by=user
+        ),
+        success=lambda case: gettext(
+            "Case opened with the inspection as evidence. Check the finding, then issue the warning to the provider."
+        ),
+        redirect_to=lambda case: reverse("admin:evaluations_rectificationcase_change", args=[case.pk]),
+        explain=lambda inspection: (
+            gettext(
+                "A rectification case is opened as a draft against %(provider)s, with this inspection%(contract)s as "
+                "evidence. Nothing is sent to the provider until you issue the warning from the case's page."
+            )
+            % {
+                "provider": inspection.provider.name,
+                "contract": gettext(" and contract %(number)s") % {"number": inspection.contract.number}
+                if inspection.contract_id
+                else "",
+            }
+        ),
+    ),
+}
+
+
+@admin.register(Inspection)
+class InspectionAdmin(ServiceActionAdminMixin, admin.ModelAdmin):
+    case_actions = INSPECTION_ACTIONS
+    open_form_class = admin_forms.InspectionRecordForm
+    open_title = _("Record an inspection")
+    add_label = _("Record an inspection")
+    open_template = "admin/evaluations/inspection_open.html"
+    change_form_template = "admin/evaluations/inspection_change_form.html"
+
+    list_display = ["conducted_on", "kind_display", "provider", "contract", "issues_found", "recorded_by"]
+    list_display_links = ["conducted_on", "kind_display"]
+    list_filter = [
+        ("kind", titled_choices_filter(_("kind of inspection"))),
+        "issues_found",
+        ("provider", admin.RelatedOnlyFieldListFilter),
+        CountyFilter,
+    ]
+    date_hierarchy = "conducted_on"
+    search_fields = ["provider__name", "provider__uscc", "contract__number", "findings"]
+    list_select_related = ["provider", "contract", "conducted_by"]
+    fieldsets = (
+        (None, {"fields": ("kind_display", "provider", "contract", "conducted_on", "issues_found")}),
+        (_("Findings"), {"fields": ("findings", "attachments_display", "cases_display")}),
+        (_("Record"), {"fields": ("conducted_by", "recorded_at")}),
+    )
+
+    def get_queryset(self, request):
+        return selectors._scope(request.user, super().get_queryset(request))
+
+    def has_add_permission(self, request):
+        return request.user.has_perm("evaluations.record_inspection")
+
+    # Opening a case is not a transition of the inspection: the permission to open cases decides.
+    def may_ever_take(self, obj, action, user):
+        return user.has_perm("evaluations.manage_rectification")
+
+    def can_take_now(self, obj, action, user):
+        return self.may_ever_take(obj, action, user)
+
+    def action_refusal(self, request, obj, action):
+        if not obj.issues_found:
+            return gettext("This inspection found no problems, so it cannot be the evidence of a case.")
+        return None
+
+    def timeline(self, obj):
+        return []  # an inspection has no states; its record says who recorded it and when
+
+    def change_page_context(self, request, obj):
+        state = gettext("Problems found") if obj.issues_found else gettext("No problems found")
+        # The actions panel of the case pages shows `original.get_status_display`; an inspection has no status.
+        return {**super().change_page_context(request, obj), "record_state": {"get_status_display": state}}
+
+    @admin.display(description=_("kind of inspection"), ordering="kind")
+    def kind_display(self, obj):
+        return obj.get_kind_display()
+
+    @admin.display(description=_("recorded by"), ordering="conducted_by__full_name")
+    def recorded_by(self, obj):
+        return _person(obj.conducted_by)
+
+    @admin.display(description=_("attachments"))
+    def attachments_display(self, obj):
+        return self.attachments_display_html(obj)
+
+    @admin.display(description=_("cases opened from it"))
+    def cases_display(self, obj):
+        evidence = Evidence.objects.filter(
+            content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
+        ).select_related("rectification_case", "revocation_case")
+        cases = [item.rectification_case or item.revocation_case for item in evidence]
+        if not cases:
+            return self.get_empty_value_display()
+        return format_html_join(
+            "、",
+            '<a href="{}">{}</a>（{}）',
+            ((self.admin_url(case), case, case.get_status_display()) for case in cases),
+        )
+
+    def summary(self, obj):
+        return [
+            (_("provider"), obj.provider),
+            (_("contract"), obj.contract or "—"),
+            (_("kind of inspection"), obj.get_kind_display()),
+            (_("date"), obj.conducted_on.isoformat()),
+            (_("findings"), obj.findings),
+        ]
+
+    def open_initial(self, request):
+        return {"conducted_on": local_today(), **super().open_initial(request)}
+
+    def open_case(self, request, data):
+        return services.inspection_record(
+            kind=data["kind"],
+            provider=data["provider"],
+            contract=data["contract"],
+            conducted_on=data["conducted_on"],
+            findings=data["findings"],
+            issues_found=data["issues_found"],
+            files=data["attachments"],
+            by=request.user,
+        )
+
+    def opened_message(self, obj):
+        if obj.issues_found:
+            return gettext("Inspection recorded. If the problems call for it, open a rectification case from here.")
+        return gettext("Inspection recorded.")
+
+
+# --- Survey questions: the system administrator keeps them; answered questions are retired, never rewritten ------
+
+
+@admin.register(SurveyItem)
+class SurveyItemAdmin(admin.ModelAdmin):
+    list_display = ["text", "sort_order", "is_active"]
+    list_editable = ["sort_order", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["text"]
+    fields = ["text", "sort_order", "is_active"]
+    actions = ["retire", "restore"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # submitted answers keep pointing at their question
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and SurveyAnswer.objects.filter(item=obj).exists():
+            # Rewording an answered question would change what past ratings say: retire it and add a new one.
+            return ["text"]
+        return []
+
+    @admin.action(description=_("Retire the selected questions"), permissions=["change"])
+    def retire(self, request, queryset):
+        count = queryset.update(is_active=False)
+        self.message_user(
+            request, ngettext("%(n)s question retired.", "%(n)s questions retired.", count) % {"n": count}
+        )
+
+    @admin.action(description=_("Put the selected questions back in use"), permissions=["change"])
+    def restore(self, request, queryset):
+        count = queryset.update(is_active=True)
+        self.message_user(
+            request, ngettext("%(n)s question back in use.", "%(n)s questions back in use.", count) % {"n": count}
+        )

@@ -13,9 +13,10 @@ from django.utils.translation import gettext_lazy as _
 
 from enterprises.models import ServiceContract
 from providers.models import Provider
+from tangshan_portal.services import upload_check
 
 from .grounds import Art12Ground, Art13Ground
-from .models import RectificationCase, RevocationCase
+from .models import Inspection, RectificationCase, RevocationCase
 
 
 class ChoiceListAutocompleteSelect(AutocompleteSelect):
@@ -178,4 +179,89 @@ class DecisionForm(CaseForm):
         label=_("reasons for the decision"),
         widget=_text(5),
         help_text=_("Recorded with the decision and sent to the provider."),
+    )
+
+
+# --- Inspections (Art 11) ----------------------------------------------------------------------------------------
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field; `clean` returns a list (empty when none were chosen)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, (list, tuple)) else [data]
+        files = [item for item in files if item]
+        if not files:
+            return super().clean(None, initial) or []
+        return [super(MultipleFileField, self).clean(item, initial) for item in files]
+
+
+class InspectionRecordForm(CaseForm):
+    kind = forms.ChoiceField(label=_("kind of inspection"), choices=[("", "---------"), *Inspection.Kind.choices])
+    provider = forms.ModelChoiceField(
+        label=_("provider"),
+        queryset=Provider.objects.order_by("name"),
+        widget=_autocomplete(Inspection, "provider"),
+        help_text=_("The provider inspected; type part of its name or code to search."),
+    )
+    contract = ContractChoiceField(
+        label=_("contract concerned"),
+        queryset=ServiceContract.objects.select_related("provider"),
+        required=False,
+        widget=_autocomplete(Inspection, "contract"),
+        help_text=_("Optional: one of this provider's contracts, for a project spot check for example."),
+    )
+    conducted_on = forms.DateField(
+        label=_("date"), widget=_date_input(), help_text=_("The day of the inspection (format YYYY-MM-DD).")
+    )
+    findings = forms.CharField(
+        label=_("findings"),
+        widget=_text(6),
+        help_text=_("What was asked, seen or checked, and what was found."),
+    )
+    issues_found = forms.BooleanField(
+        label=_("problems found"),
+        required=False,
+        help_text=_("Tick when the findings show problems; a rectification case can then be opened from the record."),
+    )
+    attachments = MultipleFileField(
+        label=_("attachments"),
+        required=False,
+        help_text=_("Optional: questionnaires, minutes, photos. PDF, PNG or JPEG images, or Office documents."),
+    )
+
+    def clean_attachments(self):
+        files = self.cleaned_data["attachments"]
+        errors = []
+        for uploaded in files:
+            try:
+                upload_check(uploaded)
+            except forms.ValidationError as error:
+                errors.extend(error.messages)
+        if errors:
+            raise forms.ValidationError(errors)
+        return files
+
+
+class InspectionCaseForm(CaseForm):
+    ground = forms.TypedChoiceField(
+        label=_("Art 12 ground"),
+        choices=_ground_choices(Art12Ground.choices),
+        coerce=int,
+        help_text=_("The case cites exactly one ground of Article 12; the notices quote the regulation's wording."),
+    )
+    finding = forms.CharField(
+        label=_("finding"),
+        widget=_text(6),
+        help_text=_(
+            "What was found, as the provider will read it in the warning; starts from the inspection's findings."
+        ),
     )

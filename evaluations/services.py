@@ -923,6 +923,8 @@ def inspection_record(*, kind, provider, conducted_on, findings, by, contract=No
 
 def inspection_open_case(*, inspection, ground, finding, by):
     """An inspection that found problems becomes the evidence of a rectification case."""
+    if not inspection.issues_found:
+        raise CaseError(_("This inspection found no problems; record one that did to open a case."))
     return rectification_open(
         provider=inspection.provider,
         ground=ground,

@@ -1,12 +1,14 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Permission
 from django.db.models import Q
 from django.http import Http404
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from .models import AuditEvent, County, Organisation, Scenario, User
+from .models import AuditEvent, County, Organisation, Scenario, User, WorkCalendarDay
 from .roles import INDIVIDUAL_PERMISSIONS
 
 admin.site.site_header = _("Provider supervision — administration")
@@ -145,3 +147,38 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class WorkCalendarDayForm(forms.ModelForm):
+    class Meta:
+        model = WorkCalendarDay
+        fields = ["date", "is_workday", "name"]
+
+    def clean(self):
+        cleaned = super().clean()
+        day, is_workday = cleaned.get("date"), cleaned.get("is_workday")
+        if day is not None and is_workday is not None and is_workday == (day.weekday() < 5):
+            # Only exceptions to the Monday–Friday week are recorded; anything else is the default already.
+            if is_workday:
+                message = _("%(date)s is a weekday and so already a working day; record only holidays on weekdays.")
+            else:
+                message = _("%(date)s is a weekend day and so already a rest day; record only make-up working days.")
+            raise forms.ValidationError(message % {"date": day.isoformat()})
+        return cleaned
+
+
+@admin.register(WorkCalendarDay)
+class WorkCalendarDayAdmin(admin.ModelAdmin):
+    """The holidays and make-up working days that working-day deadlines (complaints) count with; a year without
+    rows counts Monday to Friday. Deadlines already set keep their dates."""
+
+    form = WorkCalendarDayForm
+    list_display = ["date", "weekday", "is_workday", "name"]
+    list_filter = ["is_workday"]
+    search_fields = ["name"]
+    date_hierarchy = "date"
+    ordering = ["date"]
+
+    @admin.display(description=_("weekday"), ordering="date")
+    def weekday(self, obj):
+        return date_format(obj.date, "l")

@@ -332,6 +332,7 @@ def test_an_inspection_without_contract_opens_a_case_citing_the_inspection_only(
         provider=ProviderFactory(),
         conducted_on=date(2026, 1, 5),
         findings="问卷显示服务响应慢",
+        issues_found=True,
         by=officer,
     )
     case = services.inspection_open_case(
@@ -339,3 +340,11 @@ def test_an_inspection_without_contract_opens_a_case_citing_the_inspection_only(
     )
     assert case.provider == inspection.provider and case.contract is None
     assert [(e.content_type.model_class(), e.object_id) for e in case.evidence.all()] == [(Inspection, inspection.pk)]
+
+
+def test_an_inspection_without_problems_opens_no_case(provider, officer):
+    inspection = services.inspection_record(
+        kind=Inspection.Kind.PHONE, provider=provider, conducted_on=date(2026, 1, 5), findings="一切正常", by=officer
+    )
+    with pytest.raises(ValidationError):
+        services.inspection_open_case(inspection=inspection, ground=Art12Ground.OTHER, finding="无", by=officer)

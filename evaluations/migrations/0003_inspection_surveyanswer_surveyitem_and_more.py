@@ -7,120 +7,180 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('enterprises', '0003_feeconsequence_milestone'),
-        ('evaluations', '0002_role_permissions'),
-        ('providers', '0001_initial'),
+        ("enterprises", "0003_feeconsequence_milestone"),
+        ("evaluations", "0002_role_permissions"),
+        ("providers", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Inspection',
+            name="Inspection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('questionnaire', 'Questionnaire'), ('phone', 'Phone interview'), ('site_visit', 'Site visit'), ('spot_check', 'Project spot check')], max_length=20, verbose_name='kind')),
-                ('conducted_on', models.DateField(verbose_name='date')),
-                ('findings', models.TextField(verbose_name='findings')),
-                ('issues_found', models.BooleanField(default=False, verbose_name='problems found')),
-                ('recorded_at', models.DateTimeField(auto_now_add=True, verbose_name='recorded')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("questionnaire", "Questionnaire"),
+                            ("phone", "Phone interview"),
+                            ("site_visit", "Site visit"),
+                            ("spot_check", "Project spot check"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("conducted_on", models.DateField(verbose_name="date")),
+                ("findings", models.TextField(verbose_name="findings")),
+                ("issues_found", models.BooleanField(default=False, verbose_name="problems found")),
+                ("recorded_at", models.DateTimeField(auto_now_add=True, verbose_name="recorded")),
             ],
             options={
-                'verbose_name': 'inspection',
-                'verbose_name_plural': 'inspections',
-                'ordering': ['-conducted_on', '-id'],
-                'permissions': [('record_inspection', 'Can record inspections')],
+                "verbose_name": "inspection",
+                "verbose_name_plural": "inspections",
+                "ordering": ["-conducted_on", "-id"],
+                "permissions": [("record_inspection", "Can record inspections")],
             },
         ),
         migrations.CreateModel(
-            name='SurveyAnswer',
+            name="SurveyAnswer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('score', models.PositiveSmallIntegerField(verbose_name='score (1–5)')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("score", models.PositiveSmallIntegerField(verbose_name="score (1–5)")),
             ],
             options={
-                'verbose_name': 'survey answer',
-                'verbose_name_plural': 'survey answers',
+                "verbose_name": "survey answer",
+                "verbose_name_plural": "survey answers",
             },
         ),
         migrations.CreateModel(
-            name='SurveyItem',
+            name="SurveyItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.CharField(max_length=300, verbose_name='question')),
-                ('sort_order', models.PositiveSmallIntegerField(default=0, verbose_name='order')),
-                ('is_active', models.BooleanField(default=True, verbose_name='in use')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("text", models.CharField(max_length=300, verbose_name="question")),
+                ("sort_order", models.PositiveSmallIntegerField(default=0, verbose_name="order")),
+                ("is_active", models.BooleanField(default=True, verbose_name="in use")),
             ],
             options={
-                'verbose_name': 'survey question',
-                'verbose_name_plural': 'survey questions',
-                'ordering': ['sort_order', 'id'],
+                "verbose_name": "survey question",
+                "verbose_name_plural": "survey questions",
+                "ordering": ["sort_order", "id"],
             },
         ),
         migrations.RemoveConstraint(
-            model_name='revocationcase',
-            name='revocation_status_valid',
+            model_name="revocationcase",
+            name="revocation_status_valid",
         ),
         migrations.AddField(
-            model_name='revocationcase',
-            name='reversal_reason',
-            field=models.TextField(blank=True, verbose_name='reason for the reversal'),
+            model_name="revocationcase",
+            name="reversal_reason",
+            field=models.TextField(blank=True, verbose_name="reason for the reversal"),
         ),
         migrations.AddField(
-            model_name='revocationcase',
-            name='reversed_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='reversed'),
+            model_name="revocationcase",
+            name="reversed_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="reversed"),
         ),
         migrations.AddField(
-            model_name='satisfactionrating',
-            name='milestone',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='ratings', to='enterprises.milestone', verbose_name='milestone'),
+            model_name="satisfactionrating",
+            name="milestone",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="ratings",
+                to="enterprises.milestone",
+                verbose_name="milestone",
+            ),
         ),
         migrations.AlterField(
-            model_name='revocationcase',
-            name='status',
-            field=django_fsm.FSMField(choices=[('proposed', 'Proposed'), ('approved', 'Approved'), ('dismissed', 'Dismissed'), ('reversed', 'Reversed on appeal')], default='proposed', max_length=20, verbose_name='status'),
+            model_name="revocationcase",
+            name="status",
+            field=django_fsm.FSMField(
+                choices=[
+                    ("proposed", "Proposed"),
+                    ("approved", "Approved"),
+                    ("dismissed", "Dismissed"),
+                    ("reversed", "Reversed on appeal"),
+                ],
+                default="proposed",
+                max_length=20,
+                verbose_name="status",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='revocationcase',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['proposed', 'approved', 'dismissed', 'reversed'])), name='revocation_status_valid'),
+            model_name="revocationcase",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["proposed", "approved", "dismissed", "reversed"])),
+                name="revocation_status_valid",
+            ),
         ),
         migrations.AddField(
-            model_name='inspection',
-            name='conducted_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by'),
+            model_name="inspection",
+            name="conducted_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="recorded by",
+            ),
         ),
         migrations.AddField(
-            model_name='inspection',
-            name='contract',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='inspections', to='enterprises.servicecontract', verbose_name='contract'),
+            model_name="inspection",
+            name="contract",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="inspections",
+                to="enterprises.servicecontract",
+                verbose_name="contract",
+            ),
         ),
         migrations.AddField(
-            model_name='inspection',
-            name='provider',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='inspections', to='providers.provider', verbose_name='provider'),
+            model_name="inspection",
+            name="provider",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="inspections",
+                to="providers.provider",
+                verbose_name="provider",
+            ),
         ),
         migrations.AddField(
-            model_name='surveyanswer',
-            name='rating',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='answers', to='evaluations.satisfactionrating'),
+            model_name="surveyanswer",
+            name="rating",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="answers", to="evaluations.satisfactionrating"
+            ),
         ),
         migrations.AddField(
-            model_name='surveyanswer',
-            name='item',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='evaluations.surveyitem', verbose_name='question'),
+            model_name="surveyanswer",
+            name="item",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="evaluations.surveyitem",
+                verbose_name="question",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='inspection',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['questionnaire', 'phone', 'site_visit', 'spot_check'])), name='inspection_kind_valid'),
+            model_name="inspection",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind__in", ["questionnaire", "phone", "site_visit", "spot_check"])),
+                name="inspection_kind_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='surveyanswer',
-            constraint=models.UniqueConstraint(fields=('rating', 'item'), name='survey_answer_once'),
+            model_name="surveyanswer",
+            constraint=models.UniqueConstraint(fields=("rating", "item"), name="survey_answer_once"),
         ),
         migrations.AddConstraint(
-            model_name='surveyanswer',
-            constraint=models.CheckConstraint(condition=models.Q(('score__gte', 1), ('score__lte', 5)), name='survey_score_1_5'),
+            model_name="surveyanswer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("score__gte", 1), ("score__lte", 5)), name="survey_score_1_5"
+            ),
         ),
     ]
