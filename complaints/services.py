@@ -13,6 +13,7 @@ from django_fsm_log.models import StateLog
 
 from evaluations import services as enforcement
 from evaluations.models import (
+    OPEN_RECTIFICATION_STATUSES,
     RectificationCase,
     RevocationCase,
     RevocationStatus,
@@ -281,6 +282,8 @@ def _appealable_since(appeal_type, target):
         return target.decided_at
     if target.ordered_at is None and target.warned_at is None:
         raise CaseError({"target": _("This case has not been notified to you.")})
+    if target.status not in OPEN_RECTIFICATION_STATUSES:
+        raise CaseError({"target": _("This case is closed; there is nothing left to appeal against.")})
     if appeal_type == AppealType.DIAGNOSIS_DELAYED:
         if target.ordered_at is None:
             raise CaseError({"target": _("This case has no deadline.")})
@@ -303,6 +306,14 @@ def appeal_file(*, by, appeal_type, target, grounds, requested_deadline=None, no
         raise CaseError(_("The appeal window of %(days)s days has closed.") % {"days": settings.APPEAL_WINDOW_DAYS})
     if not grounds.strip():
         raise CaseError({"grounds": _("State the grounds of your appeal.")})
+    decided = Appeal.objects.filter(
+        content_type=ContentType.objects.get_for_model(target),
+        object_id=target.pk,
+        status__in=[AppealStatus.UPHELD, AppealStatus.REJECTED],
+    )
+    if decided.exists():
+        # An appeal decision settles the dispute; the same record is not appealed twice.
+        raise CaseError(_("An appeal against this record has already been decided."))
     try:
         with transaction.atomic():
             appeal = Appeal.objects.create(

@@ -247,10 +247,11 @@ def test_one_pending_appeal_per_record(provider, provider_user, officer, reviewe
     assert excinfo.value.messages == [pending]
     assert Appeal.objects.count() == 1
     reject(first, reviewer, at(2026, 3, 7))
-    # Decided: a new appeal on other grounds may be filed while the window is open.
-    second = file(provider_user, AppealType.OTHER, case, at(2026, 3, 8), grounds="整改要求本身不当")
-    assert second.status == AppealStatus.SUBMITTED
-    assert Appeal.objects.count() == 2
+    # Decided: the decision settles the dispute, the record is not appealed a second time.
+    with pytest.raises(ValidationError) as excinfo:
+        file(provider_user, AppealType.OTHER, case, at(2026, 3, 8), grounds="整改要求本身不当")
+    assert excinfo.value.messages == [gettext("An appeal against this record has already been decided.")]
+    assert Appeal.objects.count() == 1
 
 
 # --- the reviewer --------------------------------------------------------------------------------------------
@@ -644,18 +645,17 @@ def test_upheld_other_appeal_withdraws_the_case_and_standing_follows(stage, prov
     assert log_of(provider)[-1][1:4] == (expected_before, "in_pool", reviewer.pk)
 
 
-def test_an_other_appeal_against_a_closed_case_cannot_be_upheld(provider, provider_user, officer, reviewer):
+def test_an_appeal_against_a_closed_case_is_refused(provider, provider_user, officer):
     with travel(WARNED_AT):
         case = ordered_case(provider=provider, officer=officer)
         case = enforcement.rectification_respond(case=case, by=provider_user, report="已整改")
         case = enforcement.rectification_verify(case=case, by=officer)
-    appeal = file(provider_user, AppealType.OTHER, case, at(2026, 3, 5))
-    start(appeal, reviewer, at(2026, 3, 6))
-    with pytest.raises(ValidationError):
-        uphold(appeal, reviewer, at(2026, 3, 7))
-    appeal.refresh_from_db()
+    with pytest.raises(ValidationError) as excinfo:
+        file(provider_user, AppealType.OTHER, case, at(2026, 3, 5))
+    assert "target" in excinfo.value.message_dict
+    assert not Appeal.objects.exists()
     case.refresh_from_db()
-    assert (appeal.status, case.status) == (AppealStatus.UNDER_REVIEW, RectificationStatus.VERIFIED)
+    assert case.status == RectificationStatus.VERIFIED
 
 
 # --- concurrency, on a real PostgreSQL ------------------------------------------------------------------------
