@@ -4,24 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal', '0006_notification_read_per_user'),
+        ("portal", "0006_notification_read_per_user"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='WorkCalendarDay',
+            name="WorkCalendarDay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField(unique=True, verbose_name='date')),
-                ('is_workday', models.BooleanField(verbose_name='working day')),
-                ('name', models.CharField(blank=True, max_length=50, verbose_name='name')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("date", models.DateField(unique=True, verbose_name="date")),
+                ("is_workday", models.BooleanField(verbose_name="working day")),
+                ("name", models.CharField(blank=True, max_length=50, verbose_name="name")),
             ],
             options={
-                'verbose_name': 'calendar day',
-                'verbose_name_plural': 'working-day calendar',
-                'ordering': ['date'],
+                "verbose_name": "calendar day",
+                "verbose_name_plural": "working-day calendar",
+                "ordering": ["date"],
             },
         ),
     ]
