@@ -166,3 +166,99 @@ def test_rectification_walk_warning_order_response_verification(browser, live_se
     assert provider.status == ProviderStatus.IN_POOL
     timeline = bureau.locator("body").inner_text()
     assert "整改到位，予以销号。" in timeline
+
+
+def test_complaint_rating_appeal_and_the_public_blacklist(browser, live_server):
+    """An enterprise complains and rates its provider "不满意"; the rule engine's proposal is approved and
+    published; the provider appeals; an approver who took no part upholds it; the public list follows."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from complaints.models import Appeal, AppealStatus, Complaint
+    from enterprises.models import ContractStatus, Milestone
+    from evaluations import services
+    from evaluations.models import BlacklistEntry, RevocationCase, SatisfactionRating, SurveyItem
+    from providers.models import ProviderStatus
+    from tangshan_portal.roles import Role
+    from tests.factories import TEST_PASSWORD, ServiceContractFactory, UserFactory
+
+    today = timezone.localdate()
+    contract = ServiceContractFactory(status=ContractStatus.IN_PROGRESS, start_on=today - timedelta(days=60))
+    provider, enterprise = contract.provider, contract.enterprise
+    provider.name = "唐山申诉科技有限公司"
+    provider.save()
+    milestone = Milestone.objects.create(
+        contract=contract, name="系统上线", planned_on=today - timedelta(days=3), weight=100, reported_progress=100
+    )
+    UserFactory(role=Role.ENTERPRISE, organisation=enterprise.organisation, username="walk_enterprise")
+    UserFactory(role=Role.PROVIDER, organisation=provider.organisation, username="walk_vendor")
+    approver = UserFactory(role=Role.APPROVER, username="walk_approver")
+    UserFactory(role=Role.APPROVER, username="walk_reviewer")
+    # An earlier "dissatisfied" rating from another stage of the same contract.
+    SatisfactionRating.objects.create(
+        contract=contract,
+        stage="中期评价",
+        overall=SatisfactionRating.Overall.DISSATISFIED,
+        submitted_by=UserFactory(organisation=enterprise.organisation),
+        submitted_at=timezone.now() - timedelta(days=20),
+    )
+    base = live_server.url
+
+    firm = browser.new_context(locale="zh-CN", java_script_enabled=False).new_page()
+    _login(firm, base, "walk_enterprise", TEST_PASSWORD, admin=False)
+    firm.goto(base + "/enterprise/complaints/new/")
+    firm.select_option("select[name=provider]", str(provider.pk))
+    firm.select_option("select[name=category]", "service")
+    firm.fill("textarea[name=description]", "实施人员频繁更换，系统上线一再推迟。")
+    firm.click("main button[type=submit]")
+    firm.wait_for_load_state()
+    assert Complaint.objects.get(enterprise=enterprise).status == "submitted"
+
+    firm.goto(f"{base}/enterprise/surveys/{contract.pk}/milestone-{milestone.pk}/")
+    for item in SurveyItem.objects.filter(is_active=True):
+        firm.check(f"input[name=item_{item.pk}][value='1']")
+    firm.check("input[name=overall][value=dissatisfied]")
+    firm.click("main button[type=submit]")
+    firm.wait_for_load_state()
+    firm.screenshot(path=ARTIFACTS / "walk-enterprise-survey.png", full_page=True)
+    assert SatisfactionRating.objects.filter(contract=contract, overall="dissatisfied").count() == 2
+
+    services.deadlines_check()
+    proposal = RevocationCase.objects.get(provider=provider)
+    services.revocation_approve(
+        revocation=proposal, by=approver, reason="两次不满意评价", now=timezone.now() + timedelta(days=6)
+    )
+    public = browser.new_context(locale="zh-CN").new_page()
+    public.goto(base + "/blacklist/")
+    assert "唐山申诉科技有限公司" in public.content()
+
+    vendor = browser.new_context(locale="zh-CN", java_script_enabled=False).new_page()
+    _login(vendor, base, "walk_vendor", TEST_PASSWORD, admin=False)
+    vendor.goto(f"{base}/provider/appeals/new/?type=3&target=evaluations.revocationcase:{proposal.pk}")
+    vendor.fill("textarea[name=grounds]", "其中一次不满意评价系因企业自身原因推迟上线所致。")
+    vendor.click("main button[type=submit]")
+    vendor.wait_for_load_state()
+    appeal = Appeal.objects.get(provider=provider)
+    public.goto(base + "/blacklist/")
+    assert "申诉中" in public.content()
+
+    bureau = browser.new_context(locale="zh-CN", java_script_enabled=False).new_page()
+    _login(bureau, base, "walk_reviewer", TEST_PASSWORD)
+    act = f"{base}/admin/complaints/appeal/{appeal.pk}/act"
+    bureau.goto(f"{act}/review/")
+    bureau.click("input[name=_confirm]")
+    bureau.goto(f"{act}/uphold/")
+    bureau.fill("textarea[name=decision]", "经复核，评价依据不足，撤销取消资格决定。")
+    bureau.click("input[name=_confirm]")
+    bureau.wait_for_load_state()
+    appeal.refresh_from_db()
+    provider.refresh_from_db()
+    assert appeal.status == AppealStatus.UPHELD
+    assert provider.status == ProviderStatus.IN_POOL
+    entry = BlacklistEntry.objects.get(provider=provider)
+    assert entry.status == BlacklistEntry.Status.REMOVED and entry.removed_at is not None
+
+    public.goto(base + "/blacklist/")
+    public.screenshot(path=ARTIFACTS / "walk-blacklist-after-appeal.png", full_page=True)
+    assert "唐山申诉科技有限公司" not in public.content()
