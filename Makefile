@@ -26,7 +26,7 @@ PYTEST_ARGS ?=
 RUNTIME_STAMP := $(VENV)/.installed-requirements
 DEV_STAMP := $(VENV)/.installed-requirements-dev
 
-.PHONY: help run test lint compose-check debian-packages venv venv-dev messages migrate seed \
+.PHONY: help run test lint compose-check bench-sweep debian-packages venv venv-dev messages migrate seed \
 	print-debian-packages print-debian-packages-ci
 
 help:
@@ -35,6 +35,8 @@ help:
 	@echo "make test           install dev requirements and run pytest (PYTEST_ARGS='...' for extra arguments)"
 	@echo "make lint           ruff check, makemigrations --check, manage.py check"
 	@echo "make compose-check  docker-compose config -q"
+	@echo "make bench-sweep    deadline-sweep benchmark on a throwaway PostgreSQL database (BENCH_SIZES='10000 100000',"
+	@echo "                    BENCH_DATABASE_URL=postgres://user@host:5432/postgres); results in bench/results/"
 
 debian-packages:
 	@bin/ensure-debian-packages $(DEBIAN_PACKAGES)
@@ -87,3 +89,12 @@ lint: venv-dev
 compose-check:
 	@bin/ensure-debian-packages docker-compose
 	docker-compose config -q
+
+# The server comes from BENCH_DATABASE_URL, else from DATABASE_URL when it is PostgreSQL, else
+# postgres://postgres@127.0.0.1:5432/. bench/sweep.py creates its own database there (portal_sweep_bench), never
+# touches the one the URL names, and drops it at the end. The 1,000,000 size takes about half an hour.
+BENCH_SIZES ?= 10000 100000 1000000
+BENCH_DATABASE_URL ?=
+
+bench-sweep: venv
+	$(PY) bench/sweep.py --sizes $(BENCH_SIZES) $(if $(BENCH_DATABASE_URL),--database-url '$(BENCH_DATABASE_URL)')
