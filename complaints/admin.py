@@ -459,7 +459,7 @@ APPEAL_ACTIONS = {
 APPEAL_TRANSITIONS = {
     "start_review": _("Review started"),
     "uphold": _("Upheld"),
-    "reject": _("Rejected"),
+    "reject": pgettext_lazy("appeal status", "Rejected"),
 }
 
 

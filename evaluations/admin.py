@@ -27,7 +27,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransition, has_transition_perm
 from django_fsm_log.models import StateLog
@@ -375,7 +375,7 @@ TRANSITION_LABELS = {
     "verify": _("Verified"),
     "return_to_provider": _("Returned to the provider"),
     "mark_overdue": _("Marked overdue"),
-    "withdraw": _("Withdrawn"),
+    "withdraw": pgettext_lazy("rectification case status", "Withdrawn"),
     "approve": _("Approved"),
     "dismiss": _("Dismissed"),
 }
