@@ -8,7 +8,6 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_fsm import can_proceed, has_transition_perm
 from django_fsm_log.models import StateLog
 
 from evaluations import services as enforcement
@@ -23,6 +22,7 @@ from evaluations.services import CaseError
 from providers.models import POOL_STATUSES, Provider, ProviderStatus
 from tangshan_portal.roles import Role
 from tangshan_portal.services import attachment_store, notify, upload_check
+from tangshan_portal.transitions import locked, log_event, require_transition
 from tangshan_portal.workdays import add_working_days
 
 from .models import (
@@ -38,33 +38,6 @@ from .models import (
 
 # A complaint may concern a provider in the pool, or one that left it or was revoked (its past work).
 COMPLAINABLE_STATUSES = (*POOL_STATUSES, ProviderStatus.REVOKED, ProviderStatus.WITHDRAWN)
-
-
-def _lock(model, pk):
-    return model.objects.select_for_update().get(pk=pk)
-
-
-def _transition(method, by):
-    instance = method.__self__
-    if not can_proceed(method, check_conditions=False):
-        raise CaseError(
-            _("This action is not possible while the status is “%(status)s”; reload the page to see its state.")
-            % {"status": instance.get_status_display()}
-        )
-    if not has_transition_perm(method, by):
-        raise PermissionDenied(_("You may not take this action."))
-
-
-def _log_creation(obj, *, by, description, state):
-    StateLog.objects.create(
-        content_type=ContentType.objects.get_for_model(obj),
-        object_id=obj.pk,
-        by=by,
-        source_state=None,
-        state=state,
-        transition="create",
-        description=description,
-    )
 
 
 def _enterprise_of(user):
@@ -115,7 +88,7 @@ def complaint_submit(*, by, provider, category, description, contract=None, prot
     )
     for uploaded in files:
         attachment_store(target=complaint, uploaded=uploaded, by=by, purpose="complaint")
-    _log_creation(complaint, by=by, description=_("Complaint submitted"), state=ComplaintStatus.SUBMITTED)
+    log_event(complaint, by=by, description=_("Complaint submitted"), state=ComplaintStatus.SUBMITTED)
     notify(
         kind="complaint_submitted",
         role=Role.OFFICER,
@@ -140,8 +113,8 @@ def _tell_complainant(complaint, kind, subject, body):
 
 @transaction.atomic
 def complaint_accept(*, complaint, by, note="", now=None):
-    complaint = _lock(Complaint, complaint.pk)
-    _transition(complaint.accept, by)
+    complaint = locked(Complaint, complaint.pk)
+    require_transition(complaint.accept, by)
     complaint.accepted_at = now or timezone.now()
     complaint.handled_by = by
     complaint.accept(by=by, description=note or _("Complaint accepted"))
@@ -161,8 +134,8 @@ def complaint_accept(*, complaint, by, note="", now=None):
 
 @transaction.atomic
 def complaint_reject(*, complaint, by, reason, now=None):
-    complaint = _lock(Complaint, complaint.pk)
-    _transition(complaint.reject, by)
+    complaint = locked(Complaint, complaint.pk)
+    require_transition(complaint.reject, by)
     if not reason.strip():
         raise CaseError({"reason": _("Give the reason for not accepting the complaint.")})
     complaint.handled_by = by
@@ -176,8 +149,8 @@ def complaint_reject(*, complaint, by, reason, now=None):
 
 @transaction.atomic
 def complaint_investigate(*, complaint, by, note=""):
-    complaint = _lock(Complaint, complaint.pk)
-    _transition(complaint.investigate, by)
+    complaint = locked(Complaint, complaint.pk)
+    require_transition(complaint.investigate, by)
     complaint.investigate(by=by, description=note or _("Investigation started"))
     complaint.save()
     return complaint
@@ -187,9 +160,9 @@ def complaint_investigate(*, complaint, by, note=""):
 def complaint_conclude(*, complaint, by, substantiated, conclusion, now=None):
     """Close the investigation. A substantiated complaint opens a rectification case or a revocation
     proposal (by its category) with the complaint as evidence, through the enforcement services."""
-    complaint = _lock(Complaint, complaint.pk)
+    complaint = locked(Complaint, complaint.pk)
     method = complaint.substantiate if substantiated else complaint.find_unsubstantiated
-    _transition(method, by)
+    require_transition(method, by)
     if not conclusion.strip():
         raise CaseError({"conclusion": _("State the conclusion of the investigation.")})
     complaint.conclusion = conclusion.strip()
@@ -232,7 +205,7 @@ def complaint_conclude(*, complaint, by, substantiated, conclusion, now=None):
 
 @transaction.atomic
 def complaint_provider_respond(*, complaint, by, response, now=None):
-    complaint = _lock(Complaint, complaint.pk)
+    complaint = locked(Complaint, complaint.pk)
     if _provider_of(by).pk != complaint.provider_id:
         raise PermissionDenied
     if complaint.status not in (ComplaintStatus.ACCEPTED, ComplaintStatus.INVESTIGATING):
@@ -328,7 +301,7 @@ def appeal_file(*, by, appeal_type, target, grounds, requested_deadline=None, no
             )
     except IntegrityError:
         raise CaseError(_("An appeal against this record is already pending.")) from None
-    _log_creation(appeal, by=by, description=_("Appeal filed"), state=AppealStatus.SUBMITTED)
+    log_event(appeal, by=by, description=_("Appeal filed"), state=AppealStatus.SUBMITTED)
     if appeal_type == AppealType.REVOCATION:
         enforcement.blacklist_mark_under_appeal(revocation=target, under_appeal=True)
     notify(
@@ -362,8 +335,8 @@ def decision_participants(target):
 
 @transaction.atomic
 def appeal_start_review(*, appeal, by, now=None):
-    appeal = _lock(Appeal, appeal.pk)
-    _transition(appeal.start_review, by)
+    appeal = locked(Appeal, appeal.pk)
+    require_transition(appeal.start_review, by)
     if by.pk in decision_participants(appeal.target):
         raise PermissionDenied(_("You took part in the disputed decision and may not review this appeal."))
     appeal.reviewer = by
@@ -381,8 +354,8 @@ def _check_reviewer(appeal, by):
 @transaction.atomic
 def appeal_uphold(*, appeal, by, decision, new_deadline=None, now=None):
     """Undo exactly the disputed record, in the same transaction as the decision."""
-    appeal = _lock(Appeal, appeal.pk)
-    _transition(appeal.uphold, by)
+    appeal = locked(Appeal, appeal.pk)
+    require_transition(appeal.uphold, by)
     _check_reviewer(appeal, by)
     if not decision.strip():
         raise CaseError({"decision": _("State the reasons for the decision.")})
@@ -412,8 +385,8 @@ def appeal_uphold(*, appeal, by, decision, new_deadline=None, now=None):
 
 @transaction.atomic
 def appeal_reject(*, appeal, by, decision, now=None):
-    appeal = _lock(Appeal, appeal.pk)
-    _transition(appeal.reject, by)
+    appeal = locked(Appeal, appeal.pk)
+    require_transition(appeal.reject, by)
     _check_reviewer(appeal, by)
     if not decision.strip():
         raise CaseError({"decision": _("State the reasons for the decision.")})

@@ -6,12 +6,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_fsm import can_proceed, has_transition_perm
+from django_fsm import has_transition_perm
 from django_fsm_log.models import StateLog
 
 from enterprises.models import ServiceContract
@@ -20,6 +19,7 @@ from providers.models import POOL_STATUSES, Provider, ProviderStatus
 from providers.services import provider_follow_cases, provider_revoke
 from tangshan_portal.roles import Role
 from tangshan_portal.services import attachment_store, document_number_allocate, notify, upload_check
+from tangshan_portal.transitions import TransitionError, locked, log_event, require, require_transition
 
 from . import selectors
 from .grounds import ART13_CONSEQUENCE, Art13Ground, cite_art12, cite_art13
@@ -43,44 +43,12 @@ logger = logging.getLogger(__name__)
 ENGINE = _("rule engine")
 
 
-class CaseError(ValidationError):
-    """A request that the case's state or the policy does not allow; the message is for the user."""
-
-
-def _require(allowed, message=None):
-    if not allowed:
-        raise PermissionDenied(message or _("You may not take this action on this case."))
-
-
-def _require_transition(method, by):
-    """The state first (a clear message when someone else acted first), then the user's permission."""
-    instance = method.__self__
-    if not can_proceed(method, check_conditions=False):
-        raise CaseError(
-            _("This action is not possible while the case is “%(status)s”; reload the page to see its state.")
-            % {"status": instance.get_status_display()}
-        )
-    _require(has_transition_perm(method, by))
-
-
-def _lock(model, pk):
-    return model.objects.select_for_update().get(pk=pk)
+# Views, admin and tests catch it under this name as services.CaseError.
+CaseError = TransitionError
 
 
 def _local_today(now=None):
     return timezone.localdate(now or timezone.now())
-
-
-def _log_creation(obj, *, by, description, state):
-    StateLog.objects.create(
-        content_type=ContentType.objects.get_for_model(obj),
-        object_id=obj.pk,
-        by=by,
-        source_state=None,
-        state=state,
-        transition="create",
-        description=description,
-    )
 
 
 def _link_evidence(*, case_field, case, evidence):
@@ -130,7 +98,7 @@ def _sync_standing(case, *, by, reason):
 
 @transaction.atomic
 def rectification_open(*, provider, ground, finding, by, contract=None, evidence=()):
-    _require(by.has_perm("evaluations.manage_rectification"))
+    require(by.has_perm("evaluations.manage_rectification"))
     if provider.status not in POOL_STATUSES:
         raise CaseError({"provider": _("Rectification cases concern providers in the resource pool (Art 2).")})
     if contract is not None and contract.provider_id != provider.pk:
@@ -140,7 +108,7 @@ def rectification_open(*, provider, ground, finding, by, contract=None, evidence
     case = RectificationCase.objects.create(
         provider=provider, contract=contract, ground=ground, finding=finding.strip(), opened_by=by
     )
-    _log_creation(case, by=by, description=_("Case opened"), state=RectificationStatus.DRAFT)
+    log_event(case, by=by, description=_("Case opened"), state=RectificationStatus.DRAFT)
     _link_evidence(case_field="rectification_case", case=case, evidence=[*evidence, *([contract] if contract else [])])
     return case
 
@@ -148,8 +116,8 @@ def rectification_open(*, provider, ground, finding, by, contract=None, evidence
 @transaction.atomic
 def rectification_warn(*, case, by, now=None):
     """Tell the provider the finding and the Art 12 ground; it may state its case within WARNING_REPLY_DAYS."""
-    case = _lock(RectificationCase, case.pk)
-    _require_transition(case.warn, by)
+    case = locked(RectificationCase, case.pk)
+    require_transition(case.warn, by)
     now = now or timezone.now()
     case.warned_at = now
     case.reply_due_at = now + timedelta(days=settings.WARNING_REPLY_DAYS)
@@ -178,8 +146,8 @@ def rectification_warn(*, case, by, now=None):
 @transaction.atomic
 def rectification_reply(*, case, by, statement, now=None):
     """The provider states its case against a warning (no state change; the officer decides)."""
-    case = _lock(RectificationCase, case.pk)
-    _require(case.provider.organisation_id is not None and by.organisation_id == case.provider.organisation_id)
+    case = locked(RectificationCase, case.pk)
+    require(case.provider.organisation_id is not None and by.organisation_id == case.provider.organisation_id)
     if case.status != RectificationStatus.WARNED:
         raise CaseError(_("A statement can only be made while the warning is open."))
     if (now or timezone.now()) > case.reply_due_at:
@@ -230,8 +198,8 @@ def _check_deadline(*, deadline, start_on, by, extension_reason, field="deadline
 def rectification_order(*, case, by, deadline=None, extension_reason="", now=None):
     """The rectification order (整改通知): a document number and a deadline, by default and at most
     RECTIFICATION_DAYS_MAX calendar days after the order."""
-    case = _lock(RectificationCase, case.pk)
-    _require_transition(case.order, by)
+    case = locked(RectificationCase, case.pk)
+    require_transition(case.order, by)
     now = now or timezone.now()
     if case.replied_at is None and now < case.reply_due_at:
         # Due process: the provider may state its case before the order (Art 12 notice, DESIGN.md).
@@ -269,8 +237,8 @@ def rectification_order(*, case, by, deadline=None, extension_reason="", now=Non
 @transaction.atomic
 def rectification_respond(*, case, by, report, files=(), now=None):
     """The provider's rectification report, with attachments (checked by content)."""
-    case = _lock(RectificationCase, case.pk)
-    _require_transition(case.respond, by)
+    case = locked(RectificationCase, case.pk)
+    require_transition(case.respond, by)
     now = now or timezone.now()
     if case.deadline is not None and _local_today(now) > case.deadline:
         raise CaseError(_("The deadline has passed; the report can no longer be submitted here."))
@@ -297,8 +265,8 @@ def rectification_respond(*, case, by, report, files=(), now=None):
 
 @transaction.atomic
 def rectification_verify(*, case, by, note="", now=None):
-    case = _lock(RectificationCase, case.pk)
-    _require_transition(case.verify, by)
+    case = locked(RectificationCase, case.pk)
+    require_transition(case.verify, by)
     case.closed_at = now or timezone.now()
     case.closing_note = note.strip()
     case.verify(by=by, description=note.strip() or _("Rectification verified"))
@@ -318,8 +286,8 @@ def rectification_verify(*, case, by, note="", now=None):
 @transaction.atomic
 def rectification_return(*, case, by, reason, new_deadline=None, extension_reason="", now=None):
     """Insufficient: back to the provider while the deadline holds (or with a new one, within the policy)."""
-    case = _lock(RectificationCase, case.pk)
-    _require_transition(case.return_to_provider, by)
+    case = locked(RectificationCase, case.pk)
+    require_transition(case.return_to_provider, by)
     if not reason.strip():
         raise CaseError({"reason": _("Say what is still missing.")})
     today = _local_today(now)
@@ -356,8 +324,8 @@ def rectification_return(*, case, by, reason, new_deadline=None, extension_reaso
 
 @transaction.atomic
 def rectification_withdraw(*, case, by, reason, now=None):
-    case = _lock(RectificationCase, case.pk)
-    _require_transition(case.withdraw, by)
+    case = locked(RectificationCase, case.pk)
+    require_transition(case.withdraw, by)
     if not reason.strip():
         raise CaseError({"reason": _("Give the reason for withdrawing the case.")})
     case.closed_at = now or timezone.now()
@@ -629,7 +597,7 @@ def _propose(*, provider, ground, finding, by, evidence_keys, now):
         proposed_at=now,
         statement_due_at=now + timedelta(days=settings.WARNING_REPLY_DAYS),
     )
-    _log_creation(
+    log_event(
         proposal,
         by=by,
         description=_("Proposed by the rule engine") if by is None else _("Proposed by a case officer"),
@@ -672,7 +640,7 @@ def _propose(*, provider, ground, finding, by, evidence_keys, now):
 @transaction.atomic
 def revocation_propose(*, provider, ground, finding, by, evidence=(), now=None):
     """An officer's proposal on any Art 13 ground, with its evidence."""
-    _require(by.has_perm("evaluations.propose_revocation"))
+    require(by.has_perm("evaluations.propose_revocation"))
     if provider.status not in POOL_STATUSES:
         raise CaseError(_("Only a provider in the resource pool can have its qualification revoked."))
     if not finding.strip():
@@ -687,9 +655,9 @@ def revocation_propose(*, provider, ground, finding, by, evidence=(), now=None):
 
 @transaction.atomic
 def revocation_state_case(*, revocation, by, statement, now=None):
-    revocation = _lock(RevocationCase, revocation.pk)
+    revocation = locked(RevocationCase, revocation.pk)
     provider = revocation.provider
-    _require(provider.organisation_id is not None and by.organisation_id == provider.organisation_id)
+    require(provider.organisation_id is not None and by.organisation_id == provider.organisation_id)
     if revocation.status != RevocationStatus.PROPOSED:
         raise CaseError(_("This proposal has been decided."))
     now = now or timezone.now()
@@ -712,7 +680,7 @@ def revocation_state_case(*, revocation, by, statement, now=None):
 
 
 def _check_decidable(revocation, by, now):
-    _require(has_transition_perm(revocation.approve, by), _("Only an approver who did not propose it may decide."))
+    require(has_transition_perm(revocation.approve, by), _("Only an approver who did not propose it may decide."))
     if revocation.statement_at is None and now < revocation.statement_due_at:
         raise CaseError(
             _("The provider may state its case until %(due)s; decide after that or once it has replied.")
@@ -731,7 +699,7 @@ def _decision_conflict(revocation):
 def revocation_approve(*, revocation, by, reason, now=None):
     """Art 13 and 14 in one transaction: revoke, publish the blacklist entry, stop fees and mark advances
     recoverable on the provider's active contracts (which are terminated)."""
-    revocation = _lock(RevocationCase, revocation.pk)
+    revocation = locked(RevocationCase, revocation.pk)
     _decision_conflict(revocation)
     now = now or timezone.now()
     _check_decidable(revocation, by, now)
@@ -796,10 +764,10 @@ def revocation_approve(*, revocation, by, reason, now=None):
 
 @transaction.atomic
 def revocation_dismiss(*, revocation, by, reason, now=None):
-    revocation = _lock(RevocationCase, revocation.pk)
+    revocation = locked(RevocationCase, revocation.pk)
     _decision_conflict(revocation)
     now = now or timezone.now()
-    _require(has_transition_perm(revocation.dismiss, by), _("Only an approver who did not propose it may decide."))
+    require(has_transition_perm(revocation.dismiss, by), _("Only an approver who did not propose it may decide."))
     if not reason.strip():
         raise CaseError({"reason": _("State the reasons for the decision.")})
     revocation.decided_by = by
@@ -826,7 +794,7 @@ def revocation_dismiss(*, revocation, by, reason, now=None):
 def survey_submit(*, contract, stage, overall, scores, by, comment="", milestone=None, now=None):
     """An enterprise rates its provider once per contract and stage; the submission is final (locked)."""
     enterprise = contract.enterprise
-    _require(enterprise.organisation_id is not None and by.organisation_id == enterprise.organisation_id)
+    require(enterprise.organisation_id is not None and by.organisation_id == enterprise.organisation_id)
     if milestone is not None and milestone.contract_id != contract.pk:
         raise CaseError({"milestone": _("This milestone belongs to another contract.")})
     if overall not in SatisfactionRating.Overall.values:
@@ -861,7 +829,7 @@ def survey_submit(*, contract, stage, overall, scores, by, comment="", milestone
     SurveyAnswer.objects.bulk_create(
         SurveyAnswer(rating=rating, item_id=pk, score=int(score)) for pk, score in scores.items() if pk in items
     )
-    _log_creation(rating, by=by, description=rating.get_overall_display(), state=overall)
+    log_event(rating, by=by, description=rating.get_overall_display(), state=overall)
     if overall == SatisfactionRating.Overall.DISSATISFIED and contract.provider.organisation_id:
         notify(
             kind="rating_dissatisfied",
@@ -878,22 +846,14 @@ def survey_submit(*, contract, stage, overall, scores, by, comment="", milestone
 @transaction.atomic
 def rating_void(*, rating, by, reason, now=None):
     """Take a rating out of the Art 13(2) count (an upheld appeal); the rating itself is kept."""
-    rating = _lock(SatisfactionRating, rating.pk)
+    rating = locked(SatisfactionRating, rating.pk)
     if rating.voided:
         return rating
     rating.voided = True
     rating.voided_at = now or timezone.now()
     rating.void_reason = reason
     rating.save(update_fields=["voided", "voided_at", "void_reason"])
-    StateLog.objects.create(
-        content_type=ContentType.objects.get_for_model(rating),
-        object_id=rating.pk,
-        by=by,
-        source_state=rating.overall,
-        state="voided",
-        transition="void",
-        description=reason,
-    )
+    log_event(rating, by=by, description=reason, state="voided", transition="void", source_state=rating.overall)
     return rating
 
 
@@ -902,7 +862,7 @@ def rating_void(*, rating, by, reason, now=None):
 
 @transaction.atomic
 def inspection_record(*, kind, provider, conducted_on, findings, by, contract=None, issues_found=False, files=()):
-    _require(by.has_perm("evaluations.record_inspection"))
+    require(by.has_perm("evaluations.record_inspection"))
     if contract is not None and contract.provider_id != provider.pk:
         raise CaseError({"contract": _("This contract is not one of this provider's contracts.")})
     if not findings.strip():
@@ -945,7 +905,7 @@ def inspection_open_case(*, inspection, ground, finding, by):
 @transaction.atomic
 def rectification_excuse_deadline(*, case, by, new_deadline, reason, now=None):
     """Art 16(1): the missed deadline is excused and a new one set; an overdue case runs again."""
-    case = _lock(RectificationCase, case.pk)
+    case = locked(RectificationCase, case.pk)
     today = _local_today(now)
     if new_deadline is None or new_deadline <= today:
         raise CaseError({"new_deadline": _("Set a new deadline after today.")})
@@ -958,7 +918,7 @@ def rectification_excuse_deadline(*, case, by, new_deadline, reason, now=None):
         case.save()
     else:
         case.save(update_fields=["deadline", "overdue_at"])
-        _log_creation(case, by=by, description=reason, state=case.status)
+        log_event(case, by=by, description=reason, state=case.status)
     notify(
         kind="rectification_deadline_excused",
         organisation=case.provider.organisation,
@@ -973,7 +933,7 @@ def rectification_excuse_deadline(*, case, by, new_deadline, reason, now=None):
 
 @transaction.atomic
 def rectification_withdraw_on_appeal(*, case, by, reason, now=None):
-    case = _lock(RectificationCase, case.pk)
+    case = locked(RectificationCase, case.pk)
     if case.status not in OPEN_RECTIFICATION_STATUSES:
         raise CaseError(_("Only an open case can be withdrawn."))
     case.closed_at = now or timezone.now()
@@ -992,7 +952,7 @@ def revocation_reverse(*, revocation, by, reason, now=None):
     from enterprises.services import fee_consequences_lift
     from providers.services import provider_reinstate
 
-    revocation = _lock(RevocationCase, revocation.pk)
+    revocation = locked(RevocationCase, revocation.pk)
     now = now or timezone.now()
     revocation.reversed_at = now
     revocation.reversal_reason = reason
@@ -1029,16 +989,15 @@ def revocation_propose_or_join(*, provider, ground, finding, by, evidence=(), no
     )
     if open_proposal is None:
         return revocation_propose(provider=provider, ground=ground, finding=finding, by=by, evidence=evidence, now=now)
-    _require(by.has_perm("evaluations.propose_revocation"))
+    require(by.has_perm("evaluations.propose_revocation"))
     _link_evidence(case_field="revocation_case", case=open_proposal, evidence=evidence)
-    StateLog.objects.create(
-        content_type=ContentType.objects.get_for_model(open_proposal),
-        object_id=open_proposal.pk,
+    log_event(
+        open_proposal,
         by=by,
-        source_state=open_proposal.status,
+        description=finding,
         state=open_proposal.status,
         transition="add_evidence",
-        description=finding,
+        source_state=open_proposal.status,
     )
     return open_proposal
 
