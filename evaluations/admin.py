@@ -975,6 +975,15 @@ class SatisfactionRatingAdmin(ScopedAdminMixin, ReadOnlyAdmin):
     def provider(self, obj):
         return obj.contract.provider
 
+    def changelist_view(self, request, extra_context=None):
+        # The per-provider aggregate the bureau manages by (Art 11, 13(2)), over the ratings this user may see.
+        extra_context = {
+            **(extra_context or {}),
+            "satisfaction_summary": selectors.satisfaction_by_provider(self.get_queryset(request)),
+            "max_dissatisfied": settings.MAX_DISSATISFIED,
+        }
+        return super().changelist_view(request, extra_context)
+
 
 # --- Inspections (Art 11): recorded and turned into cases through the services ------------------------------------
 

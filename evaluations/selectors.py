@@ -117,3 +117,36 @@ def revocation_cases_visible_to(user, queryset=None):
 def blacklist_public():
     """What the public blacklist shows: published entries and those under appeal, newest first."""
     return BlacklistEntry.objects.exclude(status=BlacklistEntry.Status.REMOVED).order_by("-decided_on", "-id")
+
+
+def satisfaction_by_provider(ratings):
+    """Per provider: ratings, counted "dissatisfied" ratings (Art 13(2)) and the mean questionnaire score.
+    One grouped query for the counts and one for the scores, whatever the number of providers."""
+    from django.db.models import Avg, Count, Q
+
+    from .models import SatisfactionRating, SurveyAnswer
+
+    counts = (
+        ratings.values("contract__provider_id", "contract__provider__name")
+        .annotate(
+            total=Count("id"),
+            counted_dissatisfied=Count("id", filter=Q(overall=SatisfactionRating.Overall.DISSATISFIED, voided=False)),
+        )
+        .order_by("-counted_dissatisfied", "contract__provider__name")
+    )
+    means = dict(
+        SurveyAnswer.objects.filter(rating__in=ratings.values("pk"))
+        .values("rating__contract__provider_id")
+        .annotate(mean=Avg("score"))
+        .values_list("rating__contract__provider_id", "mean")
+    )
+    return [
+        {
+            "provider_id": row["contract__provider_id"],
+            "provider": row["contract__provider__name"],
+            "total": row["total"],
+            "counted_dissatisfied": row["counted_dissatisfied"],
+            "mean_score": means.get(row["contract__provider_id"]),
+        }
+        for row in counts
+    ]

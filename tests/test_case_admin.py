@@ -785,3 +785,15 @@ def test_case_lists_query_count_does_not_grow_with_rows(client, officer, django_
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(RECT_LIST)
         client.get(REVO_LIST)
+
+
+def test_the_ratings_list_shows_the_per_provider_summary(client, provider):
+    from evaluations.models import SatisfactionRating
+
+    contract = ServiceContractFactory(provider=provider)
+    SatisfactionRating.objects.create(
+        contract=contract, stage="一", overall="dissatisfied", submitted_by=UserFactory(), submitted_at=at(2026, 5, 1)
+    )
+    client.force_login(UserFactory(role=Role.APPROVER))
+    html = client.get(reverse("admin:evaluations_satisfactionrating_changelist")).content.decode()
+    assert 'id="satisfaction-summary-heading"' in html and provider.name in html

@@ -348,3 +348,25 @@ def test_an_inspection_without_problems_opens_no_case(provider, officer):
     )
     with pytest.raises(ValidationError):
         services.inspection_open_case(inspection=inspection, ground=Art12Ground.OTHER, finding="无", by=officer)
+
+
+def test_satisfaction_aggregates_per_provider(provider):
+    from evaluations.models import SatisfactionRating
+    from evaluations.selectors import satisfaction_by_provider
+    from tests.factories import ServiceContractFactory
+
+    contract = ServiceContractFactory(provider=provider)
+    items = list(SurveyItem.objects.filter(is_active=True))
+    staff = UserFactory(role=Role.ENTERPRISE, organisation=contract.enterprise.organisation)
+    for stage, overall, score in [("一", "dissatisfied", 1), ("二", "satisfied", 5), ("三", "dissatisfied", 2)]:
+        services.survey_submit(
+            contract=contract, stage=stage, overall=overall, scores={i.pk: score for i in items}, by=staff
+        )
+    SatisfactionRating.objects.filter(stage="三").update(voided=True)
+    other = ServiceContractFactory()
+    row = next(r for r in satisfaction_by_provider(SatisfactionRating.objects.all()) if r["provider_id"] == provider.pk)
+    assert (row["total"], row["counted_dissatisfied"]) == (3, 1)
+    assert row["mean_score"] == pytest.approx((1 + 5 + 2) / 3)
+    assert all(
+        r["provider_id"] != other.provider_id for r in satisfaction_by_provider(SatisfactionRating.objects.all())
+    )
