@@ -25,6 +25,7 @@ import json
 import os
 import platform
 import pstats
+import resource
 import subprocess
 import sys
 import time
@@ -286,6 +287,37 @@ SQL_FULL = """WITH old AS (
     ON CONFLICT (dedup_key) DO NOTHING"""
 
 
+def cpu_seconds():
+    """CPU seconds used so far by this process and by its PostgreSQL backend (same machine). Unlike wall time,
+    they hardly change when other work shares the CPUs; I/O waits are in neither."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    python = usage.ru_utime + usage.ru_stime
+    try:
+        fields = Path(f"/proc/{backend_pid()}/stat").read_text().rsplit(")", 1)[1].split()
+        postgres = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        postgres = float("nan")  # a remote server
+    return python, postgres
+
+
+def backend_pid():
+    return scalar("SELECT pg_backend_pid()")
+
+
+@contextmanager
+def clock():
+    """Wall seconds, CPU seconds (Python, PostgreSQL backend) and the load average, of the block."""
+    result = {"load_before": round(os.getloadavg()[0], 2)}
+    python, postgres = cpu_seconds()
+    started = time.perf_counter()
+    yield result
+    result["seconds"] = time.perf_counter() - started
+    python_after, postgres_after = cpu_seconds()
+    result["cpu_python"] = round(python_after - python, 2)
+    result["cpu_postgres"] = round(postgres_after - postgres, 2)
+    result["load_after"] = round(os.getloadavg()[0], 2)
+
+
 def timed_rollback(statement, params):
     """Run one statement in a transaction that is rolled back; returns (seconds, rows)."""
     from django.db import connection, transaction
@@ -416,18 +448,18 @@ def measure(n, *, officer_id, floor_repeats, profile_dir=None):
     vacuum("evaluations_rectificationcase", "django_fsm_log_statelog", "portal_notification")
 
     instrument = Instrument()
-    with instrument.active():
-        started = time.perf_counter()
+    with instrument.active(), clock() as sweep_clock:
         result = services.deadlines_check()
-        sweep_seconds = time.perf_counter() - started
+    sweep_seconds = sweep_clock["seconds"]
     after_first = state()
     assert result["overdue"] == expected_overdue, (result, expected_overdue)
     assert after_first["cases"].get("overdue") == expected_overdue
     assert after_first["state_logs"] >= expected_overdue
 
-    started = time.perf_counter()
-    second = services.deadlines_check()
-    second_seconds = time.perf_counter() - started
+    second_instrument = Instrument()
+    with second_instrument.active(), clock() as second_clock:
+        second = services.deadlines_check()
+    second_seconds = second_clock["seconds"]
     after_second = state()
     unchanged = after_second == after_first
 
@@ -441,6 +473,12 @@ def measure(n, *, officer_id, floor_repeats, profile_dir=None):
         "vacuum_seconds": round(vacuum_seconds, 2),
         "sweep_seconds": round(sweep_seconds, 3),
         "us_per_case": round(1e6 * sweep_seconds / n, 2),
+        "sweep_cpu_python_seconds": sweep_clock["cpu_python"],
+        "sweep_cpu_postgres_seconds": sweep_clock["cpu_postgres"],
+        "cpu_us_per_case": round(1e6 * (sweep_clock["cpu_python"] + sweep_clock["cpu_postgres"]) / n, 2),
+        "load_average_before_after": [sweep_clock["load_before"], sweep_clock["load_after"]],
+        "second_run_cpu_seconds": round(second_clock["cpu_python"] + second_clock["cpu_postgres"], 2),
+        "second_run_phases": second_instrument.report()["phases"],
         "floor_seconds": round(floor_seconds, 4),
         "floor_runs": [round(seconds, 4) for seconds, _rows in floors],
         "ratio_sweep_to_floor": round(sweep_seconds / floor_seconds, 1),
@@ -569,6 +607,14 @@ def markdown(facts, rows):
         "sweep/floor | SQL-with-side-effects s | sweep/SQL-full | second run s | second run changed nothing |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|",
     ]
+    cpu_lines = [
+        "",
+        "CPU seconds of the first sweep (this process + its PostgreSQL backend; unlike wall time they barely move "
+        "when other work shares the machine) and the 1-minute load average before and after it:",
+        "",
+        "| rows | CPU s Python | CPU s PostgreSQL | CPU µs/case | CPU per-case growth | load before → after |",
+        "|---:|---:|---:|---:|---:|---|",
+    ]
     for row in rows:
         growth = "–" if row["per_case_growth"] is None else f"×{row['per_case_growth']}"
         lines.append(
@@ -578,6 +624,16 @@ def markdown(facts, rows):
             f"{row['ratio_sweep_to_sql_full']:.1f} | "
             f"{row['second_run_seconds']:.2f} | {'yes' if row['second_run_changed_nothing'] else '**no**'} |"
         )
+    previous = None
+    for row in rows:
+        growth = "–" if previous is None else f"×{row['cpu_us_per_case'] / previous['cpu_us_per_case']:.2f}"
+        before, after = row["load_average_before_after"]
+        cpu_lines.append(
+            f"| {row['rows']:,} | {row['sweep_cpu_python_seconds']:.1f} | {row['sweep_cpu_postgres_seconds']:.1f} | "
+            f"{row['cpu_us_per_case']:.1f} | {growth} | {before} → {after} |"
+        )
+        previous = row
+    lines += cpu_lines
     lines += [
         "",
         "Where the first sweep's time goes (wall seconds per phase; database time and query count in brackets; "
@@ -596,6 +652,22 @@ def markdown(facts, rows):
             f"| {row['rows']:,} | {' | '.join(cells)} | {row['claim_queries']} | {row['claim_ms_first_tenth']} | "
             f"{row['claim_ms_last_tenth']} |"
         )
+    if all("second_run_phases" in row for row in rows):
+        lines += [
+            "",
+            "The second run, right after the first (nothing left to mark; reminders written again as no-ops; the "
+            "engine re-reads the evidence):",
+            "",
+            "| rows | second run s | mark overdue | reminders | rule engine |",
+            "|---:|---:|---:|---:|---:|",
+        ]
+        for row in rows:
+            phases = row["second_run_phases"]
+            cells = [
+                f"{phases.get(name, {}).get('seconds', 0):.2f} ({phases.get(name, {}).get('queries', 0)} q)"
+                for name in Instrument.PHASES
+            ]
+            lines.append(f"| {row['rows']:,} | {row['second_run_seconds']:.2f} | {' | '.join(cells)} |")
     lines.append("")
     return "\n".join(lines)
 
@@ -649,7 +721,7 @@ def main(argv=None):
     parser.add_argument("--name", default="sweep", help="base name of the result files")
     parser.add_argument(
         "--variant",
-        choices=["keyset", "sql"],
+        choices=["sql"],
         help="measure a candidate replacement of services._mark_overdue (bench/variants.py) instead of the code",
     )
     args = parser.parse_args(argv)

@@ -3,77 +3,22 @@
 They are not used by the portal: they exist so that a proposed change to services.py comes with numbers from
 the same data and machine. Each one writes exactly what the current function writes (the case rows, one
 state-log row per case, one notification per case whose provider has an organisation) and keeps its
-properties: batches of SWEEP_BATCH rows, each its own transaction, rows claimed with SKIP LOCKED.
+properties: batches of SWEEP_BATCH rows, each its own transaction, rows claimed with SKIP LOCKED, keyset
+batches (`id > last id`, now also in services.py).
 
-  keyset  the current code, with the claim query continuing after the last id of the previous batch instead
-          of starting from the beginning of the table each time (the claim is then O(batch), not O(table))
-  sql     keyset, and each batch is one SQL statement: claim, UPDATE … RETURNING, state-log INSERT … SELECT
-          and notification INSERT … SELECT … ON CONFLICT DO NOTHING; no model instance per case
+  sql     each batch is one SQL statement: claim, UPDATE … RETURNING, state-log INSERT … SELECT and
+          notification INSERT … SELECT … ON CONFLICT DO NOTHING; no model instance per case
 """
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
-from django_fsm_log.models import StateLog
 
 from evaluations import services
 from evaluations.models import RUNNING_DEADLINE_STATUSES, RectificationCase, RectificationStatus
 
-
-def mark_overdue_keyset(now):
-    today = services._local_today(now)
-    content_type = ContentType.objects.get_for_model(RectificationCase)
-    description = _("Deadline passed without an accepted rectification report")
-    marked = 0
-    last_id = 0
-    while True:
-        with transaction.atomic():
-            rows = list(
-                RectificationCase.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(status__in=RUNNING_DEADLINE_STATUSES, deadline__lt=today, id__gt=last_id)
-                .order_by("id")
-                .values_list("id", "status", "provider__organisation_id", "document_number", "deadline")[
-                    : services.SWEEP_BATCH
-                ]
-            )
-            if not rows:
-                break
-            ids = [row[0] for row in rows]
-            last_id = ids[-1]
-            RectificationCase.objects.filter(id__in=ids, status__in=RUNNING_DEADLINE_STATUSES).update(
-                status=RectificationStatus.OVERDUE, overdue_at=now
-            )
-            StateLog.objects.bulk_create(
-                StateLog(
-                    timestamp=now,
-                    by=None,
-                    content_type=content_type,
-                    object_id=case_id,
-                    source_state=status,
-                    state=RectificationStatus.OVERDUE,
-                    transition="mark_overdue",
-                    description=description,
-                )
-                for case_id, status, _org, _number, _deadline in rows
-            )
-            services._bulk_notify(
-                [
-                    {
-                        "kind": "rectification_overdue",
-                        "recipient_organisation_id": org_id,
-                        "subject": _("Rectification overdue: %(number)s") % {"number": number},
-                        "body": _("The deadline %(deadline)s passed without an accepted rectification report.")
-                        % {"deadline": deadline},
-                        "link": f"/provider/cases/{case_id}/",
-                        "dedup_key": f"rectification:{case_id}:overdue",
-                    }
-                    for case_id, _status, org_id, number, deadline in rows
-                    if org_id is not None
-                ]
-            )
-            marked += len(ids)
-    return marked
-
+# The function as services.py has it, taken before --variant patches it (the fallback on SQLite).
+ORM_MARK_OVERDUE = services._mark_overdue
 
 MARK_OVERDUE_BATCH_SQL = """
 WITH claimed AS (
@@ -107,7 +52,7 @@ SELECT count(*), max(id) FROM marked
 
 def mark_overdue_sql(now):
     if connection.vendor != "postgresql":
-        return mark_overdue_keyset(now)
+        return ORM_MARK_OVERDUE(now)
     params = {
         "running": list(RUNNING_DEADLINE_STATUSES),
         "today": services._local_today(now),
@@ -131,4 +76,4 @@ def mark_overdue_sql(now):
         params["last_id"] = last_id
 
 
-VARIANTS = {"keyset": mark_overdue_keyset, "sql": mark_overdue_sql}
+VARIANTS = {"sql": mark_overdue_sql}
