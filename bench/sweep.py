@@ -672,6 +672,14 @@ def markdown(facts, rows):
     return "\n".join(lines)
 
 
+def write_results(args, facts, rows):
+    (args.output_dir / f"{args.name}.json").write_text(
+        json.dumps({"machine": facts, "results": rows}, ensure_ascii=False, indent=2, default=str) + "\n",
+        encoding="utf-8",
+    )
+    (args.output_dir / f"{args.name}.md").write_text(markdown(facts, rows), encoding="utf-8")
+
+
 def run(args, bench_url):
     setup_django(bench_url)
     from django.core.management import call_command
@@ -698,6 +706,8 @@ def run(args, bench_url):
                 profile_dir=args.output_dir if n in args.profile_sizes else None,
             )
             rows.append(row)
+            add_growth(rows)
+            write_results(args, facts, rows)  # after every size, so an interrupted run keeps what it measured
             print(
                 f"  sweep {row['sweep_seconds']:.2f} s = {row['us_per_case']:.1f} µs/case; floor "
                 f"{row['floor_seconds']:.3f} s (×{row['ratio_sweep_to_floor']}); SQL with side effects "
@@ -740,11 +750,7 @@ def main(argv=None):
         if not args.keep_db:
             drop_database(url, args.db_name)
 
-    (args.output_dir / f"{args.name}.json").write_text(
-        json.dumps({"machine": facts, "results": rows}, ensure_ascii=False, indent=2, default=str) + "\n",
-        encoding="utf-8",
-    )
-    (args.output_dir / f"{args.name}.md").write_text(markdown(facts, rows), encoding="utf-8")
+    write_results(args, facts, rows)
     print(markdown(facts, rows))
     return 0 if all(row["second_run_changed_nothing"] for row in rows) else 1
 
