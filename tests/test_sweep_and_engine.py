@@ -331,3 +331,17 @@ def test_a_sweep_that_dies_mid_run_keeps_finished_batches_and_the_next_run_compl
     assert set(RectificationCase.objects.values_list("status", flat=True)) == {RectificationStatus.OVERDUE}
     assert StateLog.objects.filter(transition="mark_overdue").count() == 5
     assert Notification.objects.filter(kind="rectification_overdue").count() == 5
+
+
+def test_the_schedule_lag_check_reads_contracts_in_a_fixed_number_of_queries(django_assert_num_queries):
+    from evaluations.selectors import lagging_contracts
+    from providers.models import Provider
+
+    for _ in range(5):
+        contract = ServiceContractFactory(status=ContractStatus.IN_PROGRESS, start_on=date(2026, 3, 1))
+        Milestone.objects.create(
+            contract=contract, name="上线", planned_on=date(2026, 4, 1), weight=100, reported_progress=0
+        )
+    with django_assert_num_queries(2):
+        lagging = list(lagging_contracts(today=date(2026, 5, 1), providers=Provider.objects.all()))
+    assert len(lagging) == 5
