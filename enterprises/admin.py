@@ -110,3 +110,6 @@ class ServiceContractAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+# Registered in their own modules to keep this one readable.
+from . import admin_outreach  # noqa: E402, F401

@@ -1160,3 +1160,6 @@ class SurveyItemAdmin(admin.ModelAdmin):
         self.message_user(
             request, ngettext("%(n)s question back in use.", "%(n)s questions back in use.", count) % {"n": count}
         )
+
+# Registered in their own modules to keep this one readable.
+from . import admin_levels  # noqa: E402, F401

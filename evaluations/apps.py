@@ -18,6 +18,7 @@ class EvaluationsConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(_default_survey_items, sender=self, dispatch_uid="evaluations_survey_items")
+        post_migrate.connect(_level_standards, sender=self, dispatch_uid="evaluations_level_standards")
 
 
 def _default_survey_items(sender, using, **kwargs):
@@ -28,3 +29,9 @@ def _default_survey_items(sender, using, **kwargs):
         SurveyItem.objects.using(using).bulk_create(
             SurveyItem(text=text, sort_order=order) for order, text in enumerate(DEFAULT_SURVEY_ITEMS, start=1)
         )
+
+
+def _level_standards(sender, using, **kwargs):
+    from .services_levels import level_standards_sync
+
+    level_standards_sync(using=using)

@@ -533,3 +533,229 @@ class Inspection(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.provider} {self.conducted_on}"
+
+
+# --- Digital-level assessment (Art 6(1), 9) --------------------------------------------------------------
+
+
+class LevelStandard(models.Model):
+    """A version of the national SME digital-level evaluation standard, loaded from a data file.
+
+    `rule` holds the level rule as data: {"levels": [{"level": 1, "min_score": 20, "min_scenarios_at_level": 0},
+    ...]}. A level is reached when the total score and the number of scenarios rated at that level or above
+    both meet its minimum; the result is the highest level reached (0 when none)."""
+
+    code = models.SlugField(_("version"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    published_on = models.DateField(_("published"), null=True, blank=True)
+    rule = models.JSONField(_("level rule"))
+    is_current = models.BooleanField(_("current version"), default=False)
+
+    class Meta:
+        ordering = ["-code"]
+        verbose_name = _("digital-level standard")
+        verbose_name_plural = _("digital-level standards")
+        constraints = [
+            models.UniqueConstraint(fields=["is_current"], condition=Q(is_current=True), name="one_current_standard"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class LevelDimension(models.TextChoices):
+    FOUNDATION = "foundation", _("Digital foundation")
+    MANAGEMENT = "management", _("Digital management")
+    EFFECT = "effect", _("Digital effect")
+
+
+class LevelItem(models.Model):
+    standard = models.ForeignKey(
+        LevelStandard, verbose_name=_("standard"), on_delete=models.CASCADE, related_name="items"
+    )
+    dimension = models.CharField(_("dimension"), max_length=20, choices=LevelDimension.choices)
+    code = models.SlugField(_("code"), max_length=40)
+    name = models.CharField(_("indicator"), max_length=100)
+    max_points = models.DecimalField(_("maximum points"), max_digits=5, decimal_places=1)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["standard", "sort_order", "code"]
+        verbose_name = _("indicator")
+        verbose_name_plural = _("indicators")
+        constraints = [
+            models.UniqueConstraint(fields=["standard", "code"], name="level_item_code_unique"),
+            models.CheckConstraint(condition=Q(max_points__gt=0), name="level_item_points_positive"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class LevelScenario(models.Model):
+    """One of the standard's business scenarios, each rated level 1–4."""
+
+    standard = models.ForeignKey(
+        LevelStandard, verbose_name=_("standard"), on_delete=models.CASCADE, related_name="scenarios"
+    )
+    group = models.CharField(_("business area"), max_length=50)
+    code = models.SlugField(_("code"), max_length=40)
+    name = models.CharField(_("scenario"), max_length=100)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["standard", "sort_order", "code"]
+        verbose_name = _("assessment scenario")
+        verbose_name_plural = _("assessment scenarios")
+        constraints = [models.UniqueConstraint(fields=["standard", "code"], name="level_scenario_code_unique")]
+
+    def __str__(self):
+        return self.name
+
+
+class AssessorAssignment(models.Model):
+    """A third-party support institution assigned to assess an enterprise; assessors see only these."""
+
+    institution = models.ForeignKey(
+        "portal.Organisation",
+        verbose_name=_("institution"),
+        on_delete=models.PROTECT,
+        related_name="assessor_assignments",
+        limit_choices_to={"kind": "institution"},
+    )
+    enterprise = models.ForeignKey(
+        "enterprises.PilotEnterprise",
+        verbose_name=_("enterprise"),
+        on_delete=models.PROTECT,
+        related_name="assessor_assignments",
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("assigned by"), on_delete=models.PROTECT, related_name="+"
+    )
+    assigned_at = models.DateTimeField(_("assigned"))
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-assigned_at"]
+        verbose_name = _("assessor assignment")
+        verbose_name_plural = _("assessor assignments")
+        permissions = [("assign_assessor", _("Can assign assessors to enterprises"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["institution", "enterprise"],
+                condition=Q(ended_at__isnull=True),
+                name="assessor_assignment_once_active",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.institution} → {self.enterprise}"
+
+
+class LevelAssessment(models.Model):
+    """A digital-level assessment of an enterprise by an assessor: item scores and scenario levels, from
+    which the level is computed by the standard's rule. A final assessment is never edited."""
+
+    class Kind(models.TextChoices):
+        BASELINE = "baseline", _("Baseline (before the project)")
+        ACCEPTANCE = "acceptance", _("Evaluation acceptance (Art 9)")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        FINAL = "final", _("Final")
+
+    enterprise = models.ForeignKey(
+        "enterprises.PilotEnterprise",
+        verbose_name=_("enterprise"),
+        on_delete=models.PROTECT,
+        related_name="level_assessments",
+    )
+    contract = models.ForeignKey(
+        ServiceContract,
+        verbose_name=_("contract"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="level_assessments",
+        help_text=_("Required for an acceptance assessment."),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    standard = models.ForeignKey(
+        LevelStandard, verbose_name=_("standard"), on_delete=models.PROTECT, related_name="assessments"
+    )
+    institution = models.ForeignKey(
+        "portal.Organisation",
+        verbose_name=_("institution"),
+        on_delete=models.PROTECT,
+        related_name="level_assessments",
+    )
+    assessed_on = models.DateField(_("assessed on"))
+    total_score = models.DecimalField(_("total score"), max_digits=5, decimal_places=1, default=0)
+    level = models.PositiveSmallIntegerField(_("digital level"), default=0)
+    conclusion = models.TextField(_("conclusion"), blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("assessor"), on_delete=models.PROTECT, related_name="+"
+    )
+    finalised_at = models.DateTimeField(_("finalised"), null=True, blank=True)
+    # For an acceptance assessment: the acceptance decision it led to (passed or failed).
+    acceptance_passed = models.BooleanField(_("acceptance passed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-assessed_on", "-id"]
+        verbose_name = _("digital-level assessment")
+        verbose_name_plural = _("digital-level assessments")
+        permissions = [("record_assessment", _("Can record digital-level assessments and evaluation acceptance"))]
+        constraints = [
+            models.CheckConstraint(condition=Q(level__gte=0, level__lte=4), name="assessment_level_0_4"),
+            models.CheckConstraint(
+                condition=~Q(kind="acceptance") | Q(contract__isnull=False), name="acceptance_assessment_has_contract"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(finalised_at__isnull=False), name="final_assessment_dated"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.enterprise} · {self.get_kind_display()} · {self.assessed_on}"
+
+
+class LevelItemScore(models.Model):
+    assessment = models.ForeignKey(
+        LevelAssessment, verbose_name=_("assessment"), on_delete=models.CASCADE, related_name="item_scores"
+    )
+    item = models.ForeignKey(LevelItem, verbose_name=_("indicator"), on_delete=models.PROTECT, related_name="+")
+    points = models.DecimalField(_("points"), max_digits=5, decimal_places=1)
+
+    class Meta:
+        ordering = ["assessment", "item__sort_order"]
+        verbose_name = _("indicator score")
+        verbose_name_plural = _("indicator scores")
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "item"], name="item_score_once"),
+            models.CheckConstraint(condition=Q(points__gte=0), name="item_score_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.item}: {self.points}"
+
+
+class ScenarioLevel(models.Model):
+    assessment = models.ForeignKey(
+        LevelAssessment, verbose_name=_("assessment"), on_delete=models.CASCADE, related_name="scenario_levels"
+    )
+    scenario = models.ForeignKey(LevelScenario, verbose_name=_("scenario"), on_delete=models.PROTECT, related_name="+")
+    level = models.PositiveSmallIntegerField(_("level"))
+
+    class Meta:
+        ordering = ["assessment", "scenario__sort_order"]
+        verbose_name = _("scenario level")
+        verbose_name_plural = _("scenario levels")
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "scenario"], name="scenario_level_once"),
+            # 0 = the scenario does not apply to this enterprise.
+            models.CheckConstraint(condition=Q(level__gte=0, level__lte=4), name="scenario_level_0_4"),
+        ]
+
+    def __str__(self):
+        return f"{self.scenario}: {self.level}"

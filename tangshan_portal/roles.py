@@ -24,7 +24,44 @@ class Role(models.TextChoices):
 STAFF_ROLES = frozenset({Role.COUNTY, Role.OFFICER, Role.APPROVER, Role.ASSESSOR, Role.AUDITOR, Role.SYSADMIN})
 
 REFERENCE = ["portal.view_county", "portal.view_scenario", "portal.view_organisation"]
-REGISTRY_READ = ["providers.view_provider", "enterprises.view_pilotenterprise", "enterprises.view_servicecontract"]
+REGISTRY_READ = [
+    "providers.view_provider",
+    "providers.view_providerapplication",
+    "providers.view_registrationchange",
+    "providers.view_product",
+    "providers.view_productpricechange",
+    "enterprises.view_pilotenterprise",
+    "enterprises.view_servicecontract",
+    "enterprises.view_procurementitem",
+    "enterprises.view_progressreport",
+    "enterprises.view_changerequest",
+    "enterprises.view_internalacceptance",
+    "enterprises.view_diagnosisreport",
+    "enterprises.view_diagnosisfinding",
+    "enterprises.view_dossiersurvey",
+    "enterprises.view_matchmakingevent",
+    "enterprises.view_eventattendance",
+    "enterprises.view_cooperationintention",
+    "enterprises.view_trainingsession",
+    "enterprises.view_trainingattendance",
+]
+LEVELS_READ = [
+    "evaluations.view_levelstandard",
+    "evaluations.view_levelitem",
+    "evaluations.view_levelscenario",
+    "evaluations.view_levelassessment",
+    "evaluations.view_levelitemscore",
+    "evaluations.view_scenariolevel",
+    "evaluations.view_assessorassignment",
+]
+# County bureaus hold the matchmaking events of Art 4; the city bureau's officers may too.
+EVENTS_WRITE = [
+    "enterprises.add_matchmakingevent",
+    "enterprises.change_matchmakingevent",
+    "enterprises.add_eventattendance",
+    "enterprises.change_eventattendance",
+    "enterprises.delete_eventattendance",
+]
 REGISTRY_WRITE = [
     "providers.add_provider",
     "providers.change_provider",
@@ -55,14 +92,20 @@ SCHEDULES = [
 ROLE_PERMISSIONS = {
     Role.ENTERPRISE: [],
     Role.PROVIDER: [],
-    Role.COUNTY: [*REFERENCE, *REGISTRY_READ, *CASES_READ],
+    Role.COUNTY: [*REFERENCE, *REGISTRY_READ, *LEVELS_READ, *CASES_READ, *EVENTS_WRITE],
     # Deadlines beyond RECTIFICATION_DAYS_MAX need evaluations.extend_rectification_deadline, which no role
     # holds: the system administrator grants it to named senior officers.
     Role.OFFICER: [
         *REFERENCE,
         *REGISTRY_READ,
         *REGISTRY_WRITE,
+        *LEVELS_READ,
         *CASES_READ,
+        *EVENTS_WRITE,
+        "providers.review_application",
+        "providers.acknowledge_registration_change",
+        "providers.record_registration_change",
+        "evaluations.assign_assessor",
         "evaluations.manage_rectification",
         "evaluations.propose_revocation",
         "evaluations.record_inspection",
@@ -71,16 +114,27 @@ ROLE_PERMISSIONS = {
     Role.APPROVER: [
         *REFERENCE,
         *REGISTRY_READ,
+        *LEVELS_READ,
         *CASES_READ,
         "evaluations.decide_revocation",
         "complaints.review_appeal",
     ],
-    # Assessors will see the enterprises assigned to them once assignments exist; until then, none.
-    Role.ASSESSOR: ["portal.view_county", "portal.view_scenario"],
+    # Assessors see only the enterprises assigned to their institution (evaluations.selectors).
+    Role.ASSESSOR: [
+        "portal.view_county",
+        "portal.view_scenario",
+        "enterprises.view_pilotenterprise",
+        "enterprises.view_servicecontract",
+        *LEVELS_READ,
+        "evaluations.add_levelassessment",
+        "evaluations.change_levelassessment",
+        "evaluations.record_assessment",
+    ],
     # The auditor reads everything (including the audit log) and changes nothing: only view_ permissions.
     Role.AUDITOR: [
         *REFERENCE,
         *REGISTRY_READ,
+        *LEVELS_READ,
         "portal.view_user",
         "auth.view_group",
         "portal.view_auditevent",

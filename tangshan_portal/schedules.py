@@ -9,6 +9,8 @@ PERIODIC_TASKS = {
     "send notifications": ("portal.send_notifications", 60),
     # Deadlines are dates, so hourly is ample; the sweep compares with "now" and catches up after downtime.
     "check deadlines (Art 12-13)": ("evaluations.check_deadlines", 3600),
+    # Admissions take effect the day after their public notice ends (Art 2).
+    "admit after public notice (Art 2)": ("providers.admit_after_notice", 3600),
 }
 
 

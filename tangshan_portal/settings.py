@@ -245,6 +245,22 @@ APPEAL_WINDOW_DAYS = env_int("PORTAL_APPEAL_WINDOW_DAYS", 15)
 COMPLAINT_ACK_WORKING_DAYS = env_int("PORTAL_COMPLAINT_ACK_WORKING_DAYS", 5)
 COMPLAINT_RESOLUTION_WORKING_DAYS = env_int("PORTAL_COMPLAINT_RESOLUTION_WORKING_DAYS", 30)
 DOCUMENT_NUMBER_PREFIX = env_str("PORTAL_DOCUMENT_NUMBER_PREFIX", "唐工信")
+# Provider path (Art 2, 6, 9, 12(1), 13(8)).
+# Admission takes effect after a public notice (公示) of this many working days.
+ADMISSION_NOTICE_WORKING_DAYS = env_int("PORTAL_ADMISSION_NOTICE_WORKING_DAYS", 5)
+# A registration change must be reported within this many days of the registry date (Art 12(1)).
+REGISTRATION_CHANGE_REPORT_DAYS = env_int("PORTAL_REGISTRATION_CHANGE_REPORT_DAYS", 30)
+# A list-price change larger than this share of the old price is flagged as drastic (Art 13(8)).
+PRICE_CHANGE_THRESHOLD = env_float("PORTAL_PRICE_CHANGE_THRESHOLD", 0.50)
+# Evaluation acceptance requires this digital level or above (Art 6(1): 二级及以上).
+ACCEPTANCE_MIN_LEVEL = env_int("PORTAL_ACCEPTANCE_MIN_LEVEL", 2)
+# The digital-level standards loaded as data; the last one listed is the current version.
+LEVEL_STANDARD_FILES = [
+    Path(p)
+    for p in env_list(
+        "PORTAL_LEVEL_STANDARD_FILES", [str(BASE_DIR / "evaluations" / "reference" / "digital-level-2024.json")]
+    )
+]
 
 # Demo accounts are created by `seed_demo` only when this is on (never in production).
 PORTAL_DEMO_PASSWORD = env_str("PORTAL_DEMO_PASSWORD", "Demo-2026-pass")

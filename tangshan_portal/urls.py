@@ -2,10 +2,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from complaints.urls_enterprise import enterprise_urls
+from complaints.urls_enterprise import enterprise_urls as complaint_enterprise_urls
 from complaints.urls_provider import provider_urls as complaint_provider_urls
+from enterprises import urls_contracts, urls_dossier, urls_outreach
 from evaluations.urls import provider_urls as case_provider_urls
 from evaluations.urls import public_patterns
+from providers import urls as provider_registry_urls
 
 from . import views
 
@@ -25,9 +27,37 @@ urlpatterns = [
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/<int:pk>/read/", views.notification_read, name="notification_read"),
     # The provider's pages come from two apps but share one namespace: the URL conf is where apps meet.
-    path("provider/", include(([*case_provider_urls, *complaint_provider_urls], "provider"))),
-    path("enterprise/", include((enterprise_urls, "enterprise"))),
-    path("", include(public_patterns)),
+    path(
+        "provider/",
+        include(
+            (
+                [
+                    *case_provider_urls,
+                    *complaint_provider_urls,
+                    *provider_registry_urls.provider_urls,
+                    *urls_contracts.provider_urls,
+                    *urls_outreach.provider_urls,
+                ],
+                "provider",
+            )
+        ),
+    ),
+    path(
+        "enterprise/",
+        include(
+            (
+                [
+                    *complaint_enterprise_urls,
+                    *urls_contracts.enterprise_urls,
+                    *urls_outreach.enterprise_urls,
+                    *urls_dossier.enterprise_urls,
+                ],
+                "enterprise",
+            )
+        ),
+    ),
+    path("dossier/", include((urls_dossier.dossier_urls, "dossier"))),
+    path("", include(([*public_patterns[0], *provider_registry_urls.public_urls], public_patterns[1]))),
 ]
 
 handler403 = "tangshan_portal.views.permission_denied"

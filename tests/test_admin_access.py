@@ -49,7 +49,7 @@ MATRIX = {
     Role.OFFICER: (200, 200, 200, 403, 403),
     Role.APPROVER: (200, 200, 200, 403, 403),
     Role.COUNTY: (200, 200, 200, 403, 403),
-    Role.ASSESSOR: (403, 403, 403, 403, 403),
+    Role.ASSESSOR: (403, 200, 200, 403, 403),
     Role.AUDITOR: (200, 200, 200, 200, 200),
     Role.SYSADMIN: (403, 403, 403, 403, 200),
 }
