@@ -29,9 +29,9 @@ from evaluations.admin import (
     titled_choices_filter,
 )
 from evaluations.admin_forms import ConfirmForm
-from evaluations.grounds import Art12Ground, Art13Ground, cite_art12, cite_art13
 from evaluations.models import BlacklistEntry, RectificationCase, RevocationCase, SatisfactionRating
 from providers.models import Provider
+from tangshan_portal.grounds import Art12Ground, Art13Ground, cite_art12, cite_art13
 from tangshan_portal.models import County
 from tangshan_portal.roles import Role
 

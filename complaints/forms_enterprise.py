@@ -6,10 +6,10 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from evaluations.forms import MultipleFileField
 from evaluations.models import SatisfactionRating
 from providers.models import POOL_STATUSES, Provider, ProviderStatus
 from tangshan_portal import services as portal_services
+from tangshan_portal.forms import MultipleFileField
 
 from .models import Complaint, ComplaintCategory
 

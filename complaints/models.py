@@ -9,9 +9,9 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
 from enterprises.models import PilotEnterprise, ServiceContract
-from evaluations.grounds import Art12Ground, Art13Ground
 from evaluations.models import RectificationCase, RevocationCase
 from providers.models import Provider
+from tangshan_portal.grounds import Art12Ground, Art13Ground
 
 
 def _can_handle(instance, user):

@@ -7,7 +7,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from enterprises.models import ContractStatus, Milestone, PilotEnterprise, ServiceContract
+from enterprises.models import ContractStatus, Milestone, ServiceContract
 from evaluations.models import SatisfactionRating
 from tangshan_portal.models import Organisation
 from tangshan_portal.roles import Role
@@ -42,21 +42,6 @@ def complaints_visible_to(user, queryset=None):
             status__in=[ComplaintStatus.SUBMITTED, ComplaintStatus.REJECTED]
         )
     return queryset.none()
-
-
-def enterprise_of(user):
-    """The pilot enterprise the user acts for (an active enterprise organisation), else None."""
-    if not user.is_authenticated or user.organisation_id is None:
-        return None
-    return (
-        PilotEnterprise.objects.filter(
-            organisation_id=user.organisation_id,
-            organisation__kind=Organisation.Kind.ENTERPRISE,
-            organisation__is_active=True,
-        )
-        .select_related("county")
-        .first()
-    )
 
 
 def enterprise_contracts(enterprise):

@@ -3,11 +3,7 @@
 Every write goes through complaints.services or evaluations.services; what a user may see comes from
 complaints.selectors. Another enterprise's records answer 404."""
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,6 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_fsm_log.models import StateLog
 
+from enterprises.access import enterprise_staff_required
+from enterprises.selectors_contracts import enterprise_pending_actions
 from evaluations import services as evaluation_services
 from evaluations.models import SurveyItem
 from evaluations.services import CaseError
@@ -29,7 +27,6 @@ from .models import OPEN_COMPLAINT_STATUSES, ComplaintStatus
 from .selectors import (
     complaints_visible_to,
     enterprise_contracts,
-    enterprise_of,
     ratings_of,
     stage_label,
     survey_contracts,
@@ -41,20 +38,6 @@ from .selectors import (
 COMPLAINTS_PER_PAGE = 20
 HOME_COMPLAINTS = 5
 HOME_NOTIFICATIONS = 5
-
-
-def enterprise_staff_required(view):
-    """Logged in (else to the login page) and acting for a pilot enterprise (else 403). The view gets the
-    user's enterprise as its second argument."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        enterprise = enterprise_of(request.user)
-        if enterprise is None:
-            raise PermissionDenied(_("This page is for the staff of a pilot enterprise."))
-        return view(request, enterprise, *args, **kwargs)
-
-    return login_required(wrapper)
 
 
 def _complaints(user, enterprise):
@@ -120,6 +103,7 @@ def home(request, enterprise):
             "contracts": contracts,
             "any_outside_pool": any(contract.provider_outside_pool for contract in contracts),
             "due_surveys": surveys_due_for(contracts, today),
+            "pending": enterprise_pending_actions(enterprise),
             "complaints": complaints,
             "open_complaint_count": _complaints(request.user, enterprise)
             .filter(status__in=OPEN_COMPLAINT_STATUSES)

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from providers.models import ProviderStatus
 from tangshan_portal.services import attachment_store, notify
 from tangshan_portal.transitions import TransitionError, log_event
 
@@ -100,6 +101,14 @@ def _require_status(contract, *statuses, message=None):
         )
 
 
+def _require_editable_draft(contract):
+    """The provider changes a draft only while it is with the provider: the enterprise signs exactly what was
+    sent to it, so a draft awaiting its signature is recalled (or returned) before it changes."""
+    _require_status(contract, ContractStatus.DRAFT, message=_("Only a draft contract can be changed."))
+    if contract.submitted_at is not None:
+        raise TransitionError(_("The draft awaits the enterprise's signature: recall it before you change it."))
+
+
 def _notify_org(organisation, *, kind, subject, body, key, link):
     if organisation is None:
         return
@@ -133,8 +142,9 @@ def contract_draft_save(*, by, provider, enterprise, data, scenarios=(), contrac
         contract = ServiceContract(provider=provider, enterprise=enterprise)
     else:
         contract = _locked_contract(contract)
-        _require_status(contract, ContractStatus.DRAFT, message=_("Only a draft contract can be edited."))
     _provider_side(contract, by)
+    if contract.pk is not None:
+        _require_editable_draft(contract)
     for field in CONTRACT_FIELDS:
         if field in data:
             setattr(contract, field, data[field])
@@ -152,6 +162,7 @@ def milestone_save(*, contract, by, name, planned_on, weight, milestone=None):
     contract = _locked_contract(contract)
     _provider_side(contract, by)
     _require_status(contract, ContractStatus.DRAFT, message=_("Milestones are fixed once the contract is signed."))
+    _require_editable_draft(contract)
     milestone = milestone or Milestone(contract=contract)
     if milestone.contract_id != contract.pk:
         raise PermissionDenied
@@ -168,6 +179,7 @@ def milestone_delete(*, milestone, by):
     contract = _locked_contract(milestone.contract)
     _provider_side(contract, by)
     _require_status(contract, ContractStatus.DRAFT, message=_("Milestones are fixed once the contract is signed."))
+    _require_editable_draft(contract)
     milestone.delete()
 
 
@@ -187,6 +199,7 @@ def procurement_item_save(*, contract, by, data, item=None):
     _require_status(
         contract, ContractStatus.DRAFT, message=_("The procurement list is fixed once the contract is signed.")
     )
+    _require_editable_draft(contract)
     item = item or ProcurementItem(contract=contract)
     if item.contract_id != contract.pk:
         raise PermissionDenied
@@ -211,14 +224,17 @@ def procurement_item_delete(*, item, by):
     _require_status(
         contract, ContractStatus.DRAFT, message=_("The procurement list is fixed once the contract is signed.")
     )
+    _require_editable_draft(contract)
     item.delete()
 
 
 @transaction.atomic
 def contract_nda_store(*, contract, by, signed_on, uploaded):
-    """Art 10(2): the signed confidentiality agreement is kept on file."""
+    """Art 10(2): the signed confidentiality agreement is kept on file. It is part of what the enterprise
+    signs, so it is filed while the contract is a draft with the provider."""
     contract = _locked_contract(contract)
     _provider_side(contract, by)
+    _require_editable_draft(contract)
     if signed_on > timezone.localdate():
         raise ValidationError({"signed_on": _("The signing date cannot be in the future.")})
     attachment_store(target=contract, uploaded=uploaded, by=by, purpose="nda")
@@ -238,22 +254,39 @@ def contract_nda_store(*, contract, by, signed_on, uploaded):
 def contract_signing_problems(contract):
     """What still keeps a draft from being signed; an empty list when it is complete."""
     problems = []
+    if contract.provider.status == ProviderStatus.REVOKED:
+        # Art 13: a provider whose qualification was revoked is cleared out of the pool and gets no subsidy.
+        problems.append(
+            _("The provider's qualification was revoked (Art 13: “%(wording)s”); it cannot sign a pilot contract.")
+            % {"wording": "取消服务商资格，并列入我市数字化服务商黑名单……不得享受相关奖补政策支持"}
+        )
+    # Art 10(2) asks for goals, content, process, deliverables and quality control; Art 10(3) for operation
+    # and maintenance after the pilot ends.
     plan = {
         "plan_goals": _("goals"),
         "plan_content": _("service content"),
         "plan_process": _("implementation process"),
         "plan_deliverables": _("deliverables"),
+        "quality_control": _("quality control and periodic evaluation"),
+        "maintenance_commitment": _("operation and maintenance after the pilot"),
     }
     missing = [label for field, label in plan.items() if not getattr(contract, field).strip()]
     if missing:
         problems.append(_("The service plan lacks: %(items)s.") % {"items": "、".join(str(m) for m in missing)})
     if contract.nda_signed_on is None:
         problems.append(_("The confidentiality agreement is not on file."))
-    weights = [m.weight for m in contract.milestones.all()]
+    milestones = list(contract.milestones.all())
+    weights = [m.weight for m in milestones]
     if not weights:
         problems.append(_("Add the milestones."))
     elif sum(weights) != 100:
         problems.append(_("The milestone weights add up to %(sum)s%%, not 100%%.") % {"sum": sum(weights)})
+    # The contract period may have been edited after the milestones were entered.
+    outside = [m.name for m in milestones if not (contract.start_on <= m.planned_on <= contract.end_on)]
+    if outside:
+        problems.append(
+            _("These milestones lie outside the contract period: %(names)s.") % {"names": "、".join(outside)}
+        )
     if not contract.procurement_items.exists():
         problems.append(_("Add the procurement list."))
     return problems
@@ -265,9 +298,14 @@ def contract_submit(*, contract, by):
     contract = _locked_contract(contract)
     _provider_side(contract, by)
     _require_status(contract, ContractStatus.DRAFT)
+    if contract.submitted_at is not None:
+        raise TransitionError(_("The draft already awaits the enterprise's signature."))
     problems = contract_signing_problems(contract)
     if problems:
         raise TransitionError(problems)
+    if contract.enterprise.organisation_id is None:
+        # Nobody could sign it: the enterprise has no account yet.
+        raise TransitionError(_("The enterprise has no account on the portal yet; ask the bureau to set one up."))
     contract.submitted_at = timezone.now()
     contract.save(update_fields=["submitted_at", "updated_at"])
     log_event(
@@ -284,6 +322,36 @@ def contract_submit(*, contract, by):
         subject=_("Contract %(number)s awaits your signature") % {"number": contract.number},
         body=contract.title,
         key=f"contract:{contract.pk}:submitted:{contract.submitted_at:%Y%m%d%H%M%S}",
+        link=f"/enterprise/contracts/{contract.pk}/",
+    )
+    return contract
+
+
+@transaction.atomic
+def contract_recall(*, contract, by):
+    """The provider takes back a draft it sent for signing, to change it; the enterprise is told."""
+    contract = _locked_contract(contract)
+    _provider_side(contract, by)
+    _require_status(contract, ContractStatus.DRAFT)
+    if contract.submitted_at is None:
+        raise TransitionError(_("The draft is not with the enterprise."))
+    contract.submitted_at = None
+    contract.save(update_fields=["submitted_at", "updated_at"])
+    now = timezone.now()
+    log_event(
+        contract,
+        by=by,
+        description=_("Recalled by the provider before signing"),
+        state=contract.status,
+        transition="recall",
+        source_state=contract.status,
+    )
+    _notify_org(
+        contract.enterprise.organisation,
+        kind="contract_recalled",
+        subject=_("Contract %(number)s was recalled by the provider") % {"number": contract.number},
+        body=_("The provider is changing the draft; it will send it to you again for signing."),
+        key=f"contract:{contract.pk}:recalled:{now:%Y%m%d%H%M%S}",
         link=f"/enterprise/contracts/{contract.pk}/",
     )
     return contract
@@ -320,6 +388,8 @@ def contract_return_to_provider(*, contract, by, reason):
     contract = _locked_contract(contract)
     _enterprise_side(contract, by)
     _require_status(contract, ContractStatus.DRAFT)
+    if contract.submitted_at is None:
+        raise TransitionError(_("The provider has not sent this contract for signing."))
     if not reason.strip():
         raise ValidationError({"reason": _("Say what must change before you sign.")})
     contract.submitted_at = None
@@ -345,6 +415,14 @@ def contract_start(*, contract, by):
     _require_status(contract, ContractStatus.SIGNED)
     contract.start(by=by, description=_("Implementation started"))
     contract.save()
+    _notify_org(
+        contract.enterprise.organisation,
+        kind="contract_started",
+        subject=_("Implementation of contract %(number)s has started") % {"number": contract.number},
+        body=contract.title,
+        key=f"contract:{contract.pk}:started",
+        link=f"/enterprise/contracts/{contract.pk}/",
+    )
     return contract
 
 
@@ -404,7 +482,16 @@ def progress_report_acknowledge(*, report, by, comment=""):
     report.status = ProgressReport.Status.ACKNOWLEDGED
     report.responded_by, report.responded_at, report.enterprise_comment = by, now, comment
     report.save()
-    Milestone.objects.filter(pk=report.milestone_id).update(reported_progress=report.progress, reported_at=now)
+    # Reports may be answered out of order: the milestone takes the most recently submitted acknowledged
+    # report, so acknowledging an older one late does not set its progress back.
+    latest = (
+        ProgressReport.objects.filter(milestone_id=report.milestone_id, status=ProgressReport.Status.ACKNOWLEDGED)
+        .order_by("-submitted_at", "-id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if latest == report.pk:
+        Milestone.objects.filter(pk=report.milestone_id).update(reported_progress=report.progress, reported_at=now)
     _notify_org(
         report.contract.provider.organisation,
         kind="progress_acknowledged",
@@ -447,6 +534,13 @@ def change_request_propose(*, contract, by, description, reason, new_end_on=None
     contract = _locked_contract(contract)
     _provider_side(contract, by)
     _require_status(contract, ContractStatus.SIGNED, ContractStatus.IN_PROGRESS)
+    errors = {}
+    if not description.strip():
+        errors["description"] = _("Describe the change.")
+    if not reason.strip():
+        errors["reason"] = _("Say why the change is needed.")
+    if errors:
+        raise ValidationError(errors)
     if new_end_on is not None and new_end_on < contract.start_on:
         raise ValidationError({"new_end_on": _("The contract cannot end before it starts.")})
     if new_amount is not None and new_amount < max(contract.subsidy, contract.advance_payment):
@@ -469,6 +563,14 @@ def change_request_propose(*, contract, by, description, reason, new_end_on=None
         body=description[:500],
         key=f"change:{request.pk}",
         link=f"/enterprise/contracts/{contract.pk}/",
+    )
+    log_event(
+        contract,
+        by=by,
+        description=_("Change proposed: %(text)s") % {"text": description[:200]},
+        state=contract.status,
+        transition="change_request",
+        source_state=contract.status,
     )
     return request
 
@@ -521,13 +623,30 @@ def change_request_decide(*, request, by, agree, comment=""):
 
 @transaction.atomic
 def change_request_withdraw(*, request, by):
-    request = ChangeRequest.objects.select_for_update().get(pk=request.pk)
-    _provider_side(request.contract, by)
+    request = ChangeRequest.objects.select_for_update().select_related("contract__enterprise").get(pk=request.pk)
+    contract = request.contract
+    _provider_side(contract, by)
     if request.status != ChangeRequest.Status.PROPOSED:
         raise TransitionError(_("This change request has already been decided."))
     request.status = ChangeRequest.Status.WITHDRAWN
     request.decided_by, request.decided_at = by, timezone.now()
     request.save()
+    log_event(
+        contract,
+        by=by,
+        description=_("Change request withdrawn: %(text)s") % {"text": request.description[:200]},
+        state=contract.status,
+        transition="change_request",
+        source_state=contract.status,
+    )
+    _notify_org(
+        contract.enterprise.organisation,
+        kind="change_request_withdrawn",
+        subject=_("The provider withdrew its change request on %(number)s") % {"number": contract.number},
+        body=request.description[:500],
+        key=f"change:{request.pk}:withdrawn",
+        link=f"/enterprise/contracts/{contract.pk}/",
+    )
     return request
 
 
@@ -548,6 +667,8 @@ def internal_acceptance_submit(*, contract, by, held_on, participants, conclusio
         raise TransitionError(_("An internal acceptance already awaits the enterprise's signature."))
     if held_on > timezone.localdate():
         raise ValidationError({"held_on": _("The acceptance cannot be dated in the future.")})
+    if held_on < contract.start_on:
+        raise ValidationError({"held_on": _("The acceptance cannot be dated before the contract starts.")})
     acceptance = InternalAcceptance(
         contract=contract,
         held_on=held_on,

@@ -2,12 +2,12 @@
 
 from django.urls import path
 
-from tangshan_portal.views import not_built_yet as stub
+from . import views_dossier
 
 dossier_urls = [
-    path("<int:pk>/", stub, name="detail"),
+    path("<int:pk>/", views_dossier.detail, name="detail"),
 ]
 
 enterprise_urls = [
-    path("dossier/", stub, name="dossier"),
+    path("dossier/", views_dossier.own_dossier, name="dossier"),
 ]

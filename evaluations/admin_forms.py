@@ -7,24 +7,16 @@ and do the work. Their errors are put back on these forms by evaluations/admin.p
 from django import forms
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.admin.widgets import AutocompleteSelect
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from enterprises.models import ServiceContract
 from providers.models import Provider
+from tangshan_portal.forms import ChoiceListAutocompleteSelect
+from tangshan_portal.grounds import Art12Ground, Art13Ground
 from tangshan_portal.services import upload_check
 
-from .grounds import Art12Ground, Art13Ground
 from .models import Inspection, RectificationCase, RevocationCase
-
-
-class ChoiceListAutocompleteSelect(AutocompleteSelect):
-    """The admin's autocomplete, rendered with every choice as an ordinary option: with JavaScript it is the
-    usual search box, without it a plain drop-down that still works."""
-
-    def optgroups(self, name, value, attr=None):
-        return forms.Select.optgroups(self, name, value, attr)
 
 
 def _autocomplete(model, field_name):

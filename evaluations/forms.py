@@ -6,29 +6,11 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from tangshan_portal.forms import MultipleFileField
 from tangshan_portal.services import MAX_UPLOAD_BYTES, upload_check
 
 MAX_REPORT_FILES = 10
 MAX_TEXT_LENGTH = 10000
-
-
-class MultipleFileInput(forms.FileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one input; cleans to a list (empty when none was chosen)."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput())
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        single_clean = super().clean
-        if isinstance(data, list | tuple):
-            return [single_clean(item, initial) for item in data if item]
-        cleaned = single_clean(data, initial)
-        return [cleaned] if cleaned else []
 
 
 class StatementForm(forms.Form):

@@ -10,8 +10,7 @@ from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
 from enterprises.models import ServiceContract
 from providers.models import Provider
-
-from .grounds import Art12Ground, Art13Ground
+from tangshan_portal.grounds import Art12Ground, Art13Ground
 
 
 def _is_provider_staff(instance, user):
@@ -178,7 +177,7 @@ class RectificationCase(ConcurrentTransitionMixin, models.Model):
 
     @property
     def ground_wording(self):
-        from .grounds import cite_art12
+        from tangshan_portal.grounds import cite_art12
 
         return cite_art12(self.ground)
 
@@ -347,7 +346,7 @@ class RevocationCase(ConcurrentTransitionMixin, models.Model):
 
     @property
     def ground_wording(self):
-        from .grounds import cite_art13
+        from tangshan_portal.grounds import cite_art13
 
         return cite_art13(self.ground)
 

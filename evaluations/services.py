@@ -17,12 +17,12 @@ from enterprises.models import ServiceContract
 from enterprises.services import contracts_terminate_for_revocation
 from providers.models import POOL_STATUSES, Provider, ProviderStatus
 from providers.services import provider_follow_cases, provider_revoke
+from tangshan_portal.grounds import ART13_CONSEQUENCE, Art13Ground, cite_art12, cite_art13
 from tangshan_portal.roles import Role
 from tangshan_portal.services import attachment_store, document_number_allocate, notify, upload_check
 from tangshan_portal.transitions import TransitionError, locked, log_event, require, require_transition
 
 from . import selectors
-from .grounds import ART13_CONSEQUENCE, Art13Ground, cite_art12, cite_art13
 from .models import (
     OPEN_RECTIFICATION_STATUSES,
     RUNNING_DEADLINE_STATUSES,

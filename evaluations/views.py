@@ -2,11 +2,9 @@
 
 Every write goes through evaluations.services; what a user may see comes from evaluations.selectors."""
 
-from functools import wraps
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import FileResponse, Http404, HttpResponseBadRequest
@@ -16,14 +14,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_fsm_log.models import StateLog
 
-from providers.models import Provider
+from enterprises.selectors_contracts import provider_pending_actions
+from providers.access import provider_staff_required
 from tangshan_portal.audit import record_event
-from tangshan_portal.models import AuditEvent, Organisation
+from tangshan_portal.grounds import ART13_CONSEQUENCE
+from tangshan_portal.models import AuditEvent
 from tangshan_portal.services import attachments_of, notifications_for
 
 from . import services
 from .forms import RectificationReportForm, StatementForm
-from .grounds import ART13_CONSEQUENCE
 from .models import (
     OPEN_RECTIFICATION_STATUSES,
     RUNNING_DEADLINE_STATUSES,
@@ -35,27 +34,6 @@ from .selectors import blacklist_public, rectification_cases_visible_to, revocat
 CASES_PER_PAGE = 20
 BLACKLIST_PER_PAGE = 20
 URGENT_DAYS = 3
-
-
-def provider_staff_required(view):
-    """Logged in (else to the login page) and acting for a provider organisation (else 403). The view gets
-    the user's provider as its second argument."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        organisation_id = request.user.organisation_id
-        provider = None
-        if organisation_id is not None:
-            provider = Provider.objects.filter(
-                organisation_id=organisation_id,
-                organisation__kind=Organisation.Kind.PROVIDER,
-                organisation__is_active=True,
-            ).first()
-        if provider is None:
-            raise PermissionDenied(_("This page is for the staff of a service provider."))
-        return view(request, provider, *args, **kwargs)
-
-    return login_required(wrapper)
 
 
 def _cases(user, provider):
@@ -128,6 +106,7 @@ def home(request, provider):
             "provider": provider,
             "open_cases": open_cases,
             "open_revocations": open_revocations,
+            "pending": provider_pending_actions(provider),
             "latest_notifications": latest,
             "now": timezone.now(),
         },

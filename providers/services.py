@@ -228,6 +228,13 @@ def _application_locked(application):
     return ProviderApplication.objects.select_for_update().get(pk=application.pk)
 
 
+def _require_reviewer(by):
+    """The application's transitions carry no `permission=`, so the reviewer's permission is checked here;
+    `by=None` is the system (the daily admission sweep)."""
+    if by is not None:
+        require(by.has_perm("providers.review_application"))
+
+
 @transaction.atomic
 def application_start_notice(*, application, by, opinion):
     """The officer's review passed: the admission is announced publicly for the notice period first."""
@@ -235,6 +242,7 @@ def application_start_notice(*, application, by, opinion):
 
     application = _application_locked(application)
     require_transition(application.start_notice, by)
+    _require_reviewer(by)
     if not opinion.strip():
         raise TransitionError(_("Write the review opinion."))
     today = timezone.localdate()
@@ -262,6 +270,7 @@ def application_admit(*, application, by, reason=""):
     """Make the admission effective once the notice period is over: the provider joins the pool."""
     application = _application_locked(application)
     require_transition(application.admit, by)
+    _require_reviewer(by)
     if timezone.localdate() <= application.notice_ends_on:
         raise TransitionError(
             _("The public notice runs until %(date)s; admission takes effect after it.")
@@ -319,6 +328,7 @@ def application_admit(*, application, by, reason=""):
 def application_reject(*, application, by, reason):
     application = _application_locked(application)
     require_transition(application.reject, by)
+    _require_reviewer(by)
     if not reason.strip():
         raise TransitionError(_("Give the reason for the rejection; the applicant will read it."))
     application.reviewed_by = application.reviewed_by or by
@@ -402,6 +412,11 @@ def registration_change_report(*, provider, by, field, new_value, changed_on, ex
         raise ValidationError({"evidence": _("Attach the evidence of the change (e.g. the new business licence).")})
     if changed_on > timezone.localdate():
         raise ValidationError({"changed_on": _("The date of the change cannot be in the future.")})
+    if field == RegisteredField.REGISTERED_CAPITAL:
+        try:
+            Decimal(new_value)
+        except (InvalidOperation, TypeError):
+            raise ValidationError({"new_value": _("Enter the registered capital as a number (10,000 yuan).")}) from None
     provider = _locked(provider)
     change = RegistrationChange.objects.create(
         provider=provider,
@@ -415,11 +430,6 @@ def registration_change_report(*, provider, by, field, new_value, changed_on, ex
         recorded_by=by,
         recorded_at=timezone.now(),
     )
-    if field == RegisteredField.REGISTERED_CAPITAL:
-        try:
-            Decimal(new_value)
-        except (InvalidOperation, TypeError):
-            raise ValidationError({"new_value": _("Enter the registered capital as a number (10,000 yuan).")}) from None
     for uploaded in evidence:
         attachment_store(target=change, uploaded=uploaded, by=by, purpose="registration_change")
     notify(

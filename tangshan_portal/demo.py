@@ -503,6 +503,8 @@ class SeedReport:
     existing: dict = field(default_factory=dict)
     # (username, role value, what changed) for every demo account.
     accounts: list = field(default_factory=list)
+    # (username, application status) for every demo applicant's account.
+    applicants: list = field(default_factory=list)
 
     @property
     def anything_created(self):
@@ -672,6 +674,8 @@ def seed_demo(password):
 
     users = {user.username: user for user in User.objects.filter(username__in=[a.username for a in DEMO_ACCOUNTS])}
     seed_enforcement(plan, users=users, report=report)
+    # After the enforcement history: the flagged applicant matches a provider that history revoked.
+    seed_workflows(plan, users=users, password=password, report=report)
     return report
 
 
@@ -959,3 +963,932 @@ def _seed_milestones(today, *, now, contracts, lagging, model):
                 )
             )
     model.objects.bulk_create(rows)
+
+
+# --- The provider-path workflows, played through the services -------------------------------------------------
+#
+# Every workflow of the provider path can be walked in the browser with the demo accounts: admission (Art 2),
+# registration changes (Art 12(1)), the catalogue and its prices (Art 12(3), 13(8)), contracts from the draft to
+# evaluation acceptance (Art 6, 8, 9, 14), the digital-level assessments, diagnosis (Art 5), the dossier survey
+# (Art 6(2)), matchmaking (Art 4) and training (Art 7). As in `seed_enforcement`, the history is placed in the
+# days before seeding: every row is written by the service the portal uses, and afterwards the clock-stamped
+# columns of that row (and the state log and notifications written with it, see `_dated`) are moved to the
+# simulated moment. The services' rules ran on the real call; only the date a row shows is moved back.
+
+WORKFLOW_LABELS = (
+    "applications",
+    "registration_changes",
+    "products",
+    "price_changes",
+    "procurement_items",
+    "progress_reports",
+    "change_requests",
+    "internal_acceptances",
+    "assessor_assignments",
+    "level_assessments",
+    "diagnoses",
+    "dossier_surveys",
+    "events",
+    "intentions",
+    "training_sessions",
+)
+
+
+@dataclass(frozen=True)
+class DemoApplication:
+    """An application to the resource pool and the applicant's account (which logs in with the demo password)."""
+
+    username: str
+    full_name: str
+    stage: str  # submitted, flagged, notice_over, admitted, rejected
+    name: str
+    provider_type: str
+    legal_representative: str
+    capital: int  # 10,000 yuan
+    scenario_codes: tuple
+
+
+# Company names follow the city's short name (唐山凯航数字科技有限公司 for the default city).
+DEMO_APPLICATIONS = (
+    DemoApplication(
+        username="demo_applicant",
+        full_name="孙嘉怡",
+        stage="submitted",
+        name="凯航数字科技有限公司",
+        provider_type="integrated",
+        legal_representative="孙嘉怡",
+        capital=1200,
+        scenario_codes=("equipment-retrofit", "line-retrofit"),
+    ),
+    # Its legal representative is the revoked demo provider's (filled in from the plan): the screening flags it.
+    DemoApplication(
+        username="demo_applicant_flagged",
+        full_name="周明轩",
+        stage="flagged",
+        name="曜石工业软件有限公司",
+        provider_type="product",
+        legal_representative="",
+        capital=300,
+        scenario_codes=("quality-management", "om-service"),
+    ),
+    DemoApplication(
+        username="demo_applicant_notice",
+        full_name="韩雨桐",
+        stage="notice_over",
+        name="知行物联科技有限公司",
+        provider_type="product",
+        legal_representative="韩志远",
+        capital=500,
+        scenario_codes=("energy-environment", "safety-control", "smart-warehousing"),
+    ),
+    DemoApplication(
+        username="demo_applicant_admitted",
+        full_name="郑思远",
+        stage="admitted",
+        name="青禾信息技术有限公司",
+        provider_type="integrated",
+        legal_representative="郑国华",
+        capital=2000,
+        scenario_codes=("digital-supply-chain", "chain-collaboration"),
+    ),
+    DemoApplication(
+        username="demo_applicant_rejected",
+        full_name="冯晓彤",
+        stage="rejected",
+        name="速联网络科技有限公司",
+        provider_type="product",
+        legal_representative="冯建军",
+        capital=100,
+        scenario_codes=("smart-management", "planning-scheduling"),
+    ),
+)
+REJECTION_REASON = "申报材料所列参考案例无法核实，且未提供信息系统集成相关资质证明，不符合入库条件。"
+
+# The demo provider's catalogue: (name, functions, unit, list price, scenario codes).
+DEMO_PRODUCTS = (
+    (
+        "工艺路线数字化设计软件",
+        "工艺路线与工艺卡片在线编制、版本管理与审签。",
+        "套",
+        Decimal("28000.00"),
+        ("process-design",),
+    ),
+    (
+        "工业数据采集网关",
+        "PLC 与仪表数据采集，支持 Modbus、OPC UA 协议。",
+        "台",
+        Decimal("6800.00"),
+        ("process-design",),
+    ),
+    (
+        "经营决策驾驶舱（SaaS）",
+        "产销存与财务指标的实时看板和预警。",
+        "账号·年",
+        Decimal("9600.00"),
+        ("smart-management",),
+    ),
+    ("实施与培训服务", "现场实施、系统配置与操作培训。", "人·天", Decimal("1500.00"), ()),
+)
+# A cut of more than PRICE_CHANGE_THRESHOLD: the officers see it as a drastic change (Art 13(8)).
+DRASTIC_PRICE = ("经营决策驾驶舱（SaaS）", Decimal("3600.00"), "参加试点期间的推广价格。")
+
+
+@dataclass(frozen=True)
+class DemoContract:
+    """A contract of the demo provider with the demo enterprise, taken to `stage` through the services.
+
+    Days are counted from the day of seeding (negative: in the past)."""
+
+    suffix: str
+    stage: str  # ready, sent, in_progress, internally_accepted, accepted, failed
+    title: str
+    amount: Decimal
+    advance_percent: int
+    start: int
+    end: int
+    scenario_codes: tuple
+    level: int | None = None  # the acceptance assessment's digital level
+
+
+WORKFLOW_CONTRACT_PREFIX = CONTRACT_NUMBER_PREFIX + "W"
+DEMO_CONTRACTS = (
+    DemoContract(
+        "01", "ready", "工艺路线数字化设计项目（二期）", Decimal("380000.00"), 0, 30, 210, ("process-design",)
+    ),
+    DemoContract("02", "sent", "质量追溯与工艺参数管理项目", Decimal("265000.00"), 0, 15, 195, ("process-design",)),
+    DemoContract(
+        "03",
+        "in_progress",
+        "工艺设计数字化与经营决策驾驶舱建设项目",
+        Decimal("1180000.00"),
+        20,
+        -40,
+        140,
+        ("process-design", "smart-management"),
+    ),
+    DemoContract(
+        "04",
+        "internally_accepted",
+        "生产工艺数据采集与分析项目",
+        Decimal("640000.00"),
+        20,
+        -200,
+        -20,
+        ("process-design",),
+        level=2,
+    ),
+    DemoContract(
+        "05",
+        "accepted",
+        "经营管理决策驾驶舱一期项目",
+        Decimal("920000.00"),
+        30,
+        -300,
+        -120,
+        ("smart-management",),
+        level=3,
+    ),
+    DemoContract(
+        "06", "failed", "工艺知识库与仿真平台项目", Decimal("450000.00"), 30, -280, -100, ("process-design",), level=1
+    ),
+)
+# Points as a share of each indicator's maximum, and the scenario levels, that give each digital level under
+# the 2024 rule (even totals keep every indicator's points to one decimal place).
+LEVEL_PROFILES = {
+    1: (Decimal("30"), (1, 1, 1, 1)),
+    2: (Decimal("48"), (2, 2, 1, 1, 1)),
+    3: (Decimal("66"), (3, 3, 3, 2, 2, 2)),
+    4: (Decimal("86"), (4, 4, 4, 4, 4, 3, 3)),
+}
+ASSESSED_SCENARIOS_FIRST = ("process_design", "decision_support", "quality_management", "production_control")
+EVENT_TITLE = "中小企业数字化转型供需对接会"  # after the county's name
+TRAINING_TITLE = "数字化工具应用与数据安全专题培训"
+PARTICIPANTS = "企业：生产副总、信息化主管；服务商：项目经理、实施工程师"
+
+
+def _pdf(reference):
+    """A valid one-page PDF standing in for a signed document: the services store only checked uploads.
+    `reference` (ASCII) is printed on the page and makes each file's content, and so its hash, distinct."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    text = f"Demo placeholder document {reference}".encode("ascii")
+    stream = b"BT /F1 14 Tf 72 770 Td (" + text + b") Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    content = b"%PDF-1.4\n"
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(content))
+        content += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(content)
+    content += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    content += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    content += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return SimpleUploadedFile(f"{reference}.pdf", content, content_type="application/pdf")
+
+
+def _workflow_counts():
+    from enterprises.models import (
+        ChangeRequest,
+        CooperationIntention,
+        DiagnosisReport,
+        DossierSurvey,
+        InternalAcceptance,
+        MatchmakingEvent,
+        ProcurementItem,
+        ProgressReport,
+        TrainingSession,
+    )
+    from evaluations.models import AssessorAssignment, LevelAssessment
+    from providers.models import Product, ProductPriceChange, ProviderApplication, RegistrationChange
+
+    models = {
+        "applications": ProviderApplication,
+        "registration_changes": RegistrationChange,
+        "products": Product,
+        "price_changes": ProductPriceChange,
+        "procurement_items": ProcurementItem,
+        "progress_reports": ProgressReport,
+        "change_requests": ChangeRequest,
+        "internal_acceptances": InternalAcceptance,
+        "assessor_assignments": AssessorAssignment,
+        "level_assessments": LevelAssessment,
+        "diagnoses": DiagnosisReport,
+        "dossier_surveys": DossierSurvey,
+        "events": MatchmakingEvent,
+        "intentions": CooperationIntention,
+        "training_sessions": TrainingSession,
+    }
+    return {label: model.objects.count() for label, model in models.items()}
+
+
+def _restamp(obj, **values):
+    """Move clock-stamped columns of a row the service just wrote to the simulated moment (see above)."""
+    type(obj).objects.filter(pk=obj.pk).update(**values)
+    for name, value in values.items():
+        setattr(obj, name, value)
+    return obj
+
+
+class _Timeline:
+    """Moments counted in days from the day of seeding: `at(-3)` is three days ago at 9:00."""
+
+    def __init__(self, today):
+        self.today = today
+
+    def day(self, offset):
+        return self.today + timedelta(days=offset)
+
+    def at(self, offset, hour=9):
+        if offset > 0:
+            raise ValueError("the demo history cannot happen in the future")
+        return _moment(self.today, -offset, hour)
+
+    @contextmanager
+    def dated(self, offset, hour=9):
+        """`_dated` at the moment, and the files stored meanwhile shown as uploaded then too."""
+        from django.db.models import Max
+
+        from .models import Attachment
+
+        last = Attachment.objects.aggregate(n=Max("pk"))["n"] or 0
+        with _dated(self.at(offset, hour)) as when:
+            yield when
+        Attachment.objects.filter(pk__gt=last).update(uploaded_at=when)
+
+
+def seed_workflows(plan, *, users, password, report):
+    """The demo rows of every provider-path workflow. Each part is written once: a part whose rows exist
+    (recognised by natural keys) is left alone, so a second run creates nothing and portal edits stay."""
+    from django.utils import timezone
+
+    from enterprises.models import Milestone, PilotEnterprise
+    from providers.models import Provider, ProviderApplication
+
+    from .models import Organisation
+
+    before = _workflow_counts()
+    report.existing.update(before)
+    # The applicants bring their organisations, the admitted one a new pool member, the contracts milestones.
+    applied = ProviderApplication.objects.filter(uscc__in=_application_uscc_codes(plan))
+    report.existing["organisations"] += applied.values("organisation").distinct().count()
+    report.existing["providers"] += applied.exclude(provider=None).count()
+    outside = {
+        "organisations": Organisation.objects.count(),
+        "providers": Provider.objects.count(),
+        "milestones": Milestone.objects.count(),
+    }
+    timeline = _Timeline(timezone.localdate())
+    provider = Provider.objects.get(uscc=plan.providers[0].uscc)
+    enterprise = PilotEnterprise.objects.get(uscc=plan.enterprises[0].uscc)
+
+    report.applicants = _seed_applications(plan, users=users, password=password, timeline=timeline)
+    _seed_registration_changes(provider, users=users, timeline=timeline)
+    products = _seed_products(provider, users=users, timeline=timeline)
+    _seed_assessor_and_baseline(enterprise, users=users, timeline=timeline)
+    _seed_contracts(provider, enterprise, products, users=users, timeline=timeline, report=report)
+    _seed_outreach(provider, enterprise, plan, users=users, timeline=timeline)
+
+    after = _workflow_counts()
+    report.created.update({label: after[label] - before[label] for label in WORKFLOW_LABELS})
+    report.created["organisations"] += Organisation.objects.count() - outside["organisations"]
+    report.created["providers"] += Provider.objects.count() - outside["providers"]
+    report.created["milestones"] += Milestone.objects.count() - outside["milestones"]
+
+
+def _application_uscc_codes(plan):
+    """One code per demo application: seeded apart from the plan's series, never one of the plan's codes."""
+    from django.conf import settings
+
+    rng = random.Random(f"{SEED}-applications")  # noqa: S311 (reproducible, not secret)
+    taken = {p.uscc for p in plan.providers} | {e.uscc for e in plan.enterprises}
+    division = city_division_code(settings.PORTAL_COUNTIES)
+    return [_unique(lambda: random_uscc(rng, division), taken) for _ in DEMO_APPLICATIONS]
+
+
+def _seed_applications(plan, *, users, password, timeline):
+    """Five applicants: awaiting review, flagged by the screening, in a public notice that is over (the
+    officer admits it), admitted (a new pool member) and rejected with the reason. Returns the applicant
+    accounts as (username, application status)."""
+    from django.conf import settings
+    from django.utils.translation import gettext
+
+    from providers import services
+    from providers.models import ProviderApplication
+
+    from .models import County, Notification, Scenario, User
+    from .workdays import add_working_days
+
+    officer = users["demo_officer"]
+    revoked = next(p for p in plan.providers if p.status == "revoked")
+    county = County.objects.get(code=settings.PORTAL_COUNTIES[0][0])
+    codes = _application_uscc_codes(plan)
+    # Oldest first: (submitted, notice started, decided) in days from today.
+    days = {
+        "admitted": (-60, -50, -40),
+        "rejected": (-30, None, -25),
+        "notice_over": (-24, -18, None),
+        "submitted": (-3, None, None),
+        "flagged": (-2, None, None),
+    }
+    applicants = []
+    for entry, uscc in sorted(zip(DEMO_APPLICATIONS, codes, strict=True), key=lambda pair: days[pair[0].stage][0]):
+        existing = ProviderApplication.objects.filter(uscc=uscc).order_by("pk").first()
+        if existing is not None or User.objects.filter(username=entry.username).exists():
+            applicants.append((entry.username, _application_state(existing) if existing else ""))
+            continue
+        submitted, noticed, decided = days[entry.stage]
+        legal_representative = revoked.legal_representative if entry.stage == "flagged" else entry.legal_representative
+        number = DEMO_APPLICATIONS.index(entry) + 1
+        data = {
+            "name": short_place_name(settings.PORTAL_CITY_NAME) + entry.name,
+            "uscc": uscc,
+            "legal_representative": legal_representative,
+            "address": f"{settings.PORTAL_CITY_NAME}{county.name}{ROADS[number * 3]}{number * 17}号",
+            "business_scope": "；".join(PROVIDER_SCOPE[entry.provider_type][:4]) + "。" + SCOPE_TAIL,
+            "registered_capital": Decimal(entry.capital).quantize(Decimal("0.01")),
+            "provider_type": entry.provider_type,
+            "county": county,
+            "qualifications": "高新技术企业证书\nISO 9001 质量管理体系认证\n信息技术服务管理体系认证",
+            "products": "面向中小制造企业的轻量化数字化产品与实施服务。",
+            "reference_cases": "为本市三家中小制造企业完成生产数据采集与可视化项目。",
+            "contact_name": entry.full_name,
+            "contact_phone": f"1391501{number:04d}",
+            "contact_email": f"{entry.username}@example.com",
+        }
+        account = {
+            "username": entry.username,
+            "full_name": entry.full_name,
+            "phone": data["contact_phone"],
+            "email": data["contact_email"],
+        }
+        with timeline.dated(submitted):
+            application = services.application_submit(
+                account=account,
+                data=data,
+                scenarios=list(Scenario.objects.filter(code__in=entry.scenario_codes)),
+                attachments=[_pdf(f"licence-{uscc}")],
+                password=password,
+            )
+            _restamp(application, submitted_at=timeline.at(submitted))
+        if noticed is not None:
+            with timeline.dated(noticed, hour=10):
+                application = services.application_start_notice(
+                    application=application, by=officer, opinion="材料齐全，资质与案例经核实，同意进入公示。"
+                )
+            # The service opens the notice today and runs it ADMISSION_NOTICE_WORKING_DAYS working days; a
+            # notice that is already over cannot come from it without travelling in time. The notice is
+            # therefore moved to the day the review happened in the demo history; admission, by the service
+            # below or by the demo officer, still checks that the period is over.
+            starts = timeline.day(noticed)
+            ends = add_working_days(starts, settings.ADMISSION_NOTICE_WORKING_DAYS)
+            _restamp(application, notice_starts_on=starts, notice_ends_on=ends)
+            # The applicant's notice named the end date of the service's period: the same message, moved too.
+            Notification.objects.filter(dedup_key=f"application:{application.pk}:notice_started").update(
+                subject=gettext("Your application is in public notice until %(date)s") % {"date": ends}
+            )
+        if entry.stage == "admitted":
+            with timeline.dated(decided):
+                application = services.application_admit(application=application, by=officer)
+                _restamp(application, decided_at=timeline.at(decided))
+        elif entry.stage == "rejected":
+            with timeline.dated(decided):
+                application = services.application_reject(application=application, by=officer, reason=REJECTION_REASON)
+                _restamp(application, decided_at=timeline.at(decided))
+        applicants.append((entry.username, _application_state(application)))
+    order = {entry.username: index for index, entry in enumerate(DEMO_APPLICATIONS)}
+    return sorted(applicants, key=lambda row: order[row[0]])
+
+
+def _application_state(application):
+    return f"{application.status} (flagged)" if application.flagged else application.status
+
+
+def _seed_registration_changes(provider, *, users, timeline):
+    """Acknowledged, awaiting acknowledgement, and one the registry shows but the provider never reported
+    (older than REGISTRATION_CHANGE_REPORT_DAYS, so it is flagged as a possible Art 12(1) ground)."""
+    from django.conf import settings
+
+    from providers import services
+    from providers.models import RegisteredField, RegistrationChange
+
+    if RegistrationChange.objects.filter(provider=provider).exists():
+        return
+    staff, officer = users["demo_provider"], users["demo_officer"]
+    capital = (provider.registered_capital * 2).quantize(Decimal("0.01"))
+    with timeline.dated(-65):
+        acknowledged = services.registration_change_report(
+            provider=provider,
+            by=staff,
+            field=RegisteredField.REGISTERED_CAPITAL,
+            new_value=str(capital),
+            changed_on=timeline.day(-70),
+            explanation="股东增资，注册资本翻倍。",
+            evidence=[_pdf(f"capital-{provider.uscc}")],
+        )
+        _restamp(acknowledged, recorded_at=timeline.at(-65))
+    with timeline.dated(-60):
+        services.registration_change_acknowledge(change=acknowledged, by=officer)
+        _restamp(acknowledged, acknowledged_at=timeline.at(-60))
+    unreported_on = -(settings.REGISTRATION_CHANGE_REPORT_DAYS + 25)
+    with timeline.dated(-20):
+        recorded = services.registration_change_record(
+            provider=provider,
+            by=officer,
+            field=RegisteredField.BUSINESS_SCOPE,
+            new_value=provider.business_scope.replace(SCOPE_TAIL, "；数据处理服务。" + SCOPE_TAIL),
+            changed_on=timeline.day(unreported_on),
+            explanation="国家企业信用信息公示系统比对发现。",
+        )
+        _restamp(recorded, recorded_at=timeline.at(-20))
+    with timeline.dated(-4):
+        reported = services.registration_change_report(
+            provider=provider,
+            by=staff,
+            field=RegisteredField.ADDRESS,
+            new_value=provider.address.rsplit("号", 1)[0] + "号科技大厦12层",
+            changed_on=timeline.day(-6),
+            explanation="公司办公场所迁址，已完成工商变更登记。",
+            evidence=[_pdf(f"address-{provider.uscc}")],
+        )
+        _restamp(reported, recorded_at=timeline.at(-4))
+
+
+def _seed_products(provider, *, users, timeline):
+    """The demo provider's catalogue with list prices, one of them cut drastically. Returns {name: product}."""
+    from providers import services
+    from providers.models import Product
+
+    from .models import Scenario
+
+    staff = users["demo_provider"]
+    products = {product.name: product for product in Product.objects.filter(provider=provider)}
+    created = set()
+    for name, functions, unit, price, codes in DEMO_PRODUCTS:
+        if name in products:
+            continue
+        products[name] = services.product_create(
+            provider=provider,
+            by=staff,
+            name=name,
+            functions=functions,
+            unit=unit,
+            list_price=price,
+            scenarios=list(Scenario.objects.filter(code__in=codes)),
+        )
+        created.add(name)
+    name, new_price, reason = DRASTIC_PRICE
+    if name in created:
+        product = products[name]
+        with timeline.dated(-12):
+            product = services.product_update(
+                product=product,
+                by=staff,
+                name=product.name,
+                functions=product.functions,
+                unit=product.unit,
+                list_price=new_price,
+                scenarios=list(product.scenarios.all()),
+                reason=reason,
+            )
+            product.price_changes.update(changed_at=timeline.at(-12))
+        products[name] = product
+    return products
+
+
+def _level_inputs(standard, level):
+    """Indicator points and scenario levels that give `level` under the standard's rule."""
+    from evaluations.services_levels import level_compute
+
+    score, scenario_levels = LEVEL_PROFILES[level]
+    items = list(standard.items.order_by("sort_order"))
+    scenarios = list(standard.scenarios.order_by("sort_order"))
+    points = {item.pk: (item.max_points * score / 100).quantize(Decimal("0.1")) for item in items}
+    levels = {scenario.pk: 0 for scenario in scenarios}
+    # The scenarios the demo provider's work touches rise first; the others follow in the standard's order.
+    first = {code: index for index, code in enumerate(ASSESSED_SCENARIOS_FIRST)}
+    ordered = sorted(scenarios, key=lambda s: (first.get(s.code, len(first)), s.sort_order))
+    for scenario, value in zip(ordered, scenario_levels, strict=False):
+        levels[scenario.pk] = value
+    reached = level_compute(rule=standard.rule, total_score=sum(points.values()), scenario_levels=levels.values())
+    if reached != level:
+        raise RuntimeError(f"LEVEL_PROFILES[{level}] gives level {reached} under standard {standard.code}")
+    return points, levels
+
+
+def _assess(*, enterprise, assessor, kind, offset, level, timeline, contract=None, conclusion=""):
+    from evaluations import services_levels
+    from evaluations.models import LevelStandard
+
+    standard = LevelStandard.objects.get(is_current=True)
+    points, levels = _level_inputs(standard, level)
+    with timeline.dated(offset, hour=14):
+        assessment = services_levels.assessment_create(
+            enterprise=enterprise, by=assessor, kind=kind, assessed_on=timeline.day(offset), contract=contract
+        )
+        services_levels.assessment_record(
+            assessment=assessment, by=assessor, item_points=points, scenario_levels=levels, conclusion=conclusion
+        )
+        assessment = services_levels.assessment_finalise(assessment=assessment, by=assessor)
+        return _restamp(assessment, finalised_at=timeline.at(offset, hour=14))
+
+
+def _seed_assessor_and_baseline(enterprise, *, users, timeline):
+    """The demo assessor's institution is assigned to the demo enterprise and made its baseline assessment, at
+    the level the plan gives the enterprise."""
+    from evaluations import services_levels
+    from evaluations.models import AssessorAssignment, LevelAssessment
+
+    assessor = users["demo_assessor"]
+    if not AssessorAssignment.objects.filter(institution=assessor.organisation, enterprise=enterprise).exists():
+        with timeline.dated(-345):
+            assignment = services_levels.assessor_assign(
+                institution=assessor.organisation, enterprise=enterprise, by=users["demo_officer"]
+            )
+            _restamp(assignment, assigned_at=timeline.at(-345))
+    if LevelAssessment.objects.filter(enterprise=enterprise, kind=LevelAssessment.Kind.BASELINE).exists():
+        return
+    _assess(
+        enterprise=enterprise,
+        assessor=assessor,
+        kind=LevelAssessment.Kind.BASELINE,
+        offset=-340,  # before the first demo contract (drafted 320 days ago)
+        level=enterprise.baseline_level or 1,
+        timeline=timeline,
+        conclusion="试点前基线评测：已部署财务与进销存系统，生产环节数据采集以人工记录为主。",
+    )
+
+
+def _contract_data(entry, number, timeline):
+    from django.conf import settings
+
+    start_on, end_on = timeline.day(entry.start), timeline.day(entry.end)
+    return {
+        "number": number,
+        "title": entry.title,
+        "amount": entry.amount,
+        "subsidy": min(_share(entry.amount, 40), Decimal("500000.00")),
+        "advance_payment": _share(entry.amount, entry.advance_percent),
+        "start_on": start_on,
+        "end_on": end_on,
+        "plan_goals": f"围绕“{entry.title}”，实现关键工序数据在线采集与工艺知识沉淀，"
+        f"项目结束时企业数字化水平达到{settings.ACCEPTANCE_MIN_LEVEL}级及以上。",
+        "plan_content": "现状调研与需求梳理；软件部署与配置；设备联网与数据接入；业务流程固化；操作培训。",
+        "plan_process": "调研（第1个月）→ 部署与集成（第2—4个月）→ 试运行与优化（第5—6个月）→ 内部验收。",
+        "plan_deliverables": "实施方案、系统部署文档、数据接口清单、培训记录、试运行报告、验收报告。",
+        "quality_control": "每两周向企业提交进度报告；每个里程碑结束时由企业确认；项目经理驻场。",
+        "maintenance_commitment": "试点结束后提供一年免费运维，7×12 小时远程响应，重大故障 24 小时内到场。",
+    }
+
+
+def _procurement_rows(entry, products):
+    """(product or None, name, quantity, unit, unit price, reference market price) per line. The contract in
+    progress carries one non-catalogue line well above the usual market price (Art 12(3))."""
+    design, gateway, cockpit, service = (products[row[0]] for row in DEMO_PRODUCTS)
+    rows = [
+        (design, design.name, Decimal("1"), design.unit, design.list_price, design.list_price * Decimal("1.05")),
+        (service, service.name, Decimal("40"), service.unit, service.list_price, Decimal("1600.00")),
+    ]
+    if "process-design" in entry.scenario_codes:
+        rows.append((gateway, gateway.name, Decimal("8"), gateway.unit, gateway.list_price, Decimal("7200.00")))
+    if "smart-management" in entry.scenario_codes:
+        rows.append((cockpit, cockpit.name, Decimal("10"), cockpit.unit, cockpit.list_price, Decimal("4000.00")))
+    if entry.stage == "in_progress":
+        rows.append(
+            (None, "工业以太网交换机（24 口，非目录产品）", Decimal("4"), "台", Decimal("9800.00"), Decimal("6500.00"))
+        )
+    return rows
+
+
+def _seed_contracts(provider, enterprise, products, *, users, timeline, report):
+    """One contract of the demo provider with the demo enterprise in each state of its lifecycle."""
+    from enterprises.models import ServiceContract
+
+    from .models import Scenario
+
+    numbers = [WORKFLOW_CONTRACT_PREFIX + entry.suffix for entry in DEMO_CONTRACTS]
+    present = set(ServiceContract.objects.filter(number__in=numbers).values_list("number", flat=True))
+    report.created["contracts"] += len(numbers) - len(present)
+    report.existing["contracts"] += len(present)
+    for entry, number in zip(DEMO_CONTRACTS, numbers, strict=True):
+        if number in present:
+            continue
+        scenarios = list(Scenario.objects.filter(code__in=entry.scenario_codes))
+        _play_contract(entry, number, provider, enterprise, products, scenarios, users=users, timeline=timeline)
+
+
+def _play_contract(entry, number, provider, enterprise, products, scenarios, *, users, timeline):
+    from enterprises import services
+    from evaluations import services_levels
+    from evaluations.models import LevelAssessment
+
+    staff, client = users["demo_provider"], users["demo_enterprise"]
+    if entry.start <= 0:
+        drafted, nda, sent, signed = entry.start - 20, entry.start - 18, entry.start - 10, entry.start - 6
+    else:  # not started yet: drafted in the last week
+        drafted, nda, sent, signed = -7, -6, -1, None
+
+    with timeline.dated(drafted):
+        contract = services.contract_draft_save(
+            by=staff,
+            provider=provider,
+            enterprise=enterprise,
+            data=_contract_data(entry, number, timeline),
+            scenarios=scenarios,
+        )
+        span = (contract.end_on - contract.start_on).days
+        milestones = [
+            services.milestone_save(
+                contract=contract,
+                by=staff,
+                name=name,
+                planned_on=contract.start_on + timedelta(days=span * k // len(MILESTONES)),
+                weight=weight,
+            )
+            for k, (name, weight) in enumerate(MILESTONES, start=1)
+        ]
+        for product, name, quantity, unit, price, reference in _procurement_rows(entry, products):
+            services.procurement_item_save(
+                contract=contract,
+                by=staff,
+                data={
+                    "product": product,
+                    "name": name,
+                    "function": product.functions if product else "车间设备联网的汇聚交换。",
+                    "purpose": f"用于“{entry.title}”的实施。",
+                    "quantity": quantity,
+                    "unit": unit,
+                    "unit_price": price,
+                    "reference_price": reference.quantize(Decimal("0.01")),
+                },
+            )
+    with timeline.dated(nda):
+        contract = services.contract_nda_store(
+            contract=contract, by=staff, signed_on=timeline.day(nda), uploaded=_pdf(f"nda-{number}")
+        )
+    if entry.stage == "ready":
+        return contract
+    with timeline.dated(sent):
+        contract = services.contract_submit(contract=contract, by=staff)
+        _restamp(contract, submitted_at=timeline.at(sent))
+    if entry.stage == "sent":
+        return contract
+    with timeline.dated(signed, hour=15):
+        contract = services.contract_sign(contract=contract, by=client)
+        _restamp(contract, signed_on=timeline.day(signed))
+    with timeline.dated(entry.start):
+        contract = services.contract_start(contract=contract, by=staff)
+
+    def report(milestone, progress, submitted, acknowledged, summary):
+        with timeline.dated(submitted, hour=16):
+            row = services.progress_report_submit(
+                contract=contract,
+                by=staff,
+                milestone=milestone,
+                progress=progress,
+                summary=summary,
+                next_steps="按实施方案推进下一阶段工作。",
+            )
+            _restamp(row, submitted_at=timeline.at(submitted, hour=16))
+        if acknowledged is not None:
+            with timeline.dated(acknowledged, hour=11):
+                row = services.progress_report_acknowledge(report=row, by=client, comment="情况属实，予以确认。")
+                _restamp(row, responded_at=timeline.at(acknowledged, hour=11))
+                _restamp(milestone, reported_at=timeline.at(acknowledged, hour=11))
+        return row
+
+    if entry.stage == "in_progress":
+        # Acknowledged progress keeps the contract on schedule for about seven weeks after seeding, so the
+        # rule engine does not take the demo provider's main project for a schedule lag (Art 13(3)).
+        first, second, _third = milestones
+        report(first, 100, -9, -8, "完成现状调研与实施方案评审，企业已确认方案。")
+        report(second, 40, -5, -4, "软件已部署，完成 12 台关键设备联网。")
+        report(second, 60, -1, None, "完成热处理与精整工段的数据接入，正在联调驾驶舱指标。")
+        with timeline.dated(-3, hour=14):
+            change = services.change_request_propose(
+                contract=contract,
+                by=staff,
+                description="增加成品质量追溯模块，合同金额相应增加，工期顺延 30 天。",
+                reason="企业在试运行前提出质量追溯需求，需新增一项功能模块。",
+                new_end_on=contract.end_on + timedelta(days=30),
+                new_amount=contract.amount + Decimal("60000.00"),
+            )
+            _restamp(change, proposed_at=timeline.at(-3, hour=14))
+        return contract
+
+    for milestone in milestones:
+        due = (milestone.planned_on - timeline.today).days
+        report(milestone, 100, due, due + 2, f"“{milestone.name}”阶段工作全部完成。")
+    held, answered = entry.end + 5, entry.end + 8
+    with timeline.dated(held):
+        acceptance = services.internal_acceptance_submit(
+            contract=contract,
+            by=staff,
+            held_on=timeline.day(held),
+            participants=PARTICIPANTS,
+            conclusion="项目按实施方案完成建设，系统运行稳定，同意通过内部验收。",
+            documents=[_pdf(f"internal-acceptance-{number}")],
+        )
+        _restamp(acceptance, provider_signed_at=timeline.at(held))
+    with timeline.dated(answered, hour=15):
+        acceptance = services.internal_acceptance_sign(acceptance=acceptance, by=client)
+        _restamp(acceptance, enterprise_signed_at=timeline.at(answered, hour=15))
+    contract = type(contract).objects.get(pk=contract.pk)  # internally accepted by the signature above
+    assessed = entry.end + 15
+    assessment = _assess(
+        enterprise=enterprise,
+        assessor=users["demo_assessor"],
+        kind=LevelAssessment.Kind.ACCEPTANCE,
+        offset=assessed,
+        level=entry.level,
+        timeline=timeline,
+        contract=contract,
+        conclusion=f"验收评测：企业数字化水平为{entry.level}级。",
+    )
+    if entry.stage == "internally_accepted":
+        return contract  # the demo assessor decides the acceptance in the browser
+    with timeline.dated(assessed + 2, hour=10):
+        services_levels.acceptance_decide(
+            assessment=assessment,
+            by=users["demo_assessor"],
+            passed=entry.stage == "accepted",
+            reason=(
+                "数字化水平达到验收要求，项目成效符合实施方案，验收通过。"
+                if entry.stage == "accepted"
+                else "数字化水平未达到验收要求，工艺仿真功能未交付，验收不通过。"
+            ),
+        )
+    return contract
+
+
+# --- Diagnosis, dossier survey, matchmaking and training ------------------------------------------------------
+
+
+def _seed_outreach(provider, enterprise, plan, *, users, timeline):
+    """A submitted diagnosis with findings in two scenario families (Art 5), a dossier survey (Art 6(2)), a past
+    matchmaking event in the demo enterprise's county that both attended, with a cooperation intention awaiting
+    the enterprise (Art 4), and a training session with its attendance (Art 7)."""
+    from enterprises import services_outreach as services
+    from enterprises.models import (
+        DiagnosisFinding,
+        DiagnosisReport,
+        DossierSurvey,
+        MatchmakingEvent,
+        PilotEnterprise,
+        ServiceContract,
+        TrainingSession,
+        TrainingTopic,
+    )
+    from providers.models import Provider
+
+    from .models import Scenario
+
+    staff, county_staff = users["demo_provider"], users["demo_county"]
+    scenarios = {scenario.code: scenario for scenario in Scenario.objects.all()}
+
+    # After the first demo contract was drafted (320 days ago): a provider diagnoses an enterprise it has a
+    # contract or a confirmed intention with.
+    if not DiagnosisReport.objects.filter(provider=provider, enterprise=enterprise).exists():
+        with timeline.dated(-315):
+            diagnosis = services.diagnosis_save(
+                by=staff,
+                enterprise=enterprise,
+                diagnosed_on=timeline.day(-315),
+                summary="企业信息化基础较好，工艺设计与经营决策环节数字化程度低，"
+                "建议优先推进工艺设计数字化和经营数据可视化。",
+                free_of_charge=True,
+            )
+            for code, state, advice, priority in (
+                ("process-design", "工艺卡片以纸质和 Excel 编制，版本混乱。", "部署工艺路线设计软件，统一工艺数据。",
+                 DiagnosisFinding.Priority.HIGH),
+                ("quality-management", "质检数据人工记录，无法追溯到批次。", "建设质量追溯模块，关联工艺参数。",
+                 DiagnosisFinding.Priority.MEDIUM),
+                ("smart-management", "经营数据月末手工汇总，决策滞后。", "建设经营决策驾驶舱，按日更新关键指标。",
+                 DiagnosisFinding.Priority.MEDIUM),
+            ):  # fmt: skip
+                services.diagnosis_finding_save(
+                    by=staff,
+                    report=diagnosis,
+                    scenario=scenarios[code],
+                    current_state=state,
+                    recommendation=advice,
+                    priority=priority,
+                )
+        with timeline.dated(-313):
+            diagnosis = services.diagnosis_submit(by=staff, report=diagnosis)
+            _restamp(diagnosis, submitted_at=timeline.at(-313))
+
+    contract = ServiceContract.objects.get(number=WORKFLOW_CONTRACT_PREFIX + "03")
+    if not DossierSurvey.objects.filter(contract=contract).exists():
+        with timeline.dated(-30):
+            survey = services.dossier_survey_save(
+                by=staff,
+                contract=contract,
+                data={
+                    "surveyed_on": timeline.day(-30),
+                    "production_process": "下料 → 成形 → 热处理 → 精整 → 检验 → 包装；热处理为关键工序。",
+                    "supply_chain": "主要原料来自三家供应商；产品销往京津冀地区。",
+                    "intellectual_property": "实用新型专利 4 项，工艺诀窍 2 项（未公开）。",
+                    "other_core_information": "年产能约 12 万吨；关键工艺参数属企业商业秘密。",
+                },
+            )
+            _restamp(survey, created_at=timeline.at(-30))
+
+    event_title = enterprise.county.name + EVENT_TITLE
+    if not MatchmakingEvent.objects.filter(title=event_title, county=enterprise.county).exists():
+        other = Provider.objects.get(uscc=next(p.uscc for p in plan.providers[1:] if p.status == "in_pool"))
+        with timeline.dated(-35):
+            event = services.event_create(
+                by=county_staff,
+                county=enterprise.county,
+                title=event_title,
+                held_on=timeline.day(-21),
+                venue=f"{enterprise.county.name}工业和信息化局三楼会议室",
+                description="服务商介绍解决方案，试点企业提出需求，现场洽谈。",
+            )
+            _restamp(event, created_at=timeline.at(-35))
+            attendances = [
+                services.attendance_register(by=county_staff, event=event, **party)
+                for party in ({"provider": provider}, {"provider": other}, {"enterprise": enterprise})
+            ]
+            for attendance in attendances:
+                _restamp(attendance, registered_at=timeline.at(-35))
+        with timeline.dated(-21, hour=17):
+            for attendance in attendances:
+                services.attendance_mark(by=county_staff, attendance=attendance, attended=True)
+        with timeline.dated(-20):
+            intention = services.intention_propose(
+                by=staff,
+                event=event,
+                enterprise=enterprise,
+                scenarios=[scenarios["quality-management"], scenarios["smart-management"]],
+                note="就成品质量追溯与经营看板达成初步合作意向，拟于下季度签订服务合同。",
+            )
+            _restamp(intention, proposed_at=timeline.at(-20))
+
+    if not TrainingSession.objects.filter(provider=provider, title=TRAINING_TITLE).exists():
+        other = PilotEnterprise.objects.get(uscc=plan.enterprises[len(plan.enterprises) // 2].uscc)
+        with timeline.dated(-14, hour=17):
+            session = services.training_save(
+                by=staff,
+                data={
+                    "title": TRAINING_TITLE,
+                    "held_on": timeline.day(-14),
+                    "hours": Decimal("3.5"),
+                    "county": enterprise.county,
+                    "venue": f"{enterprise.name}培训室",
+                    "description": "工艺设计软件与驾驶舱的日常操作；生产数据分级与账号安全管理。",
+                },
+                topics=[TrainingTopic.DIGITAL_TOOLS, TrainingTopic.DATA_SECURITY],
+            )
+            _restamp(session, created_at=timeline.at(-14, hour=17))
+            services.training_attendance_save(
+                by=staff, session=session, enterprise=enterprise, attendees=6, names="王海燕、刘洋、陈静、赵鹏"
+            )
+            services.training_attendance_save(by=staff, session=session, enterprise=other, attendees=3)

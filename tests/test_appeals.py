@@ -17,7 +17,6 @@ from enterprises.models import ContractStatus, FeeConsequence
 from enterprises.services import contract_fail_acceptance
 from evaluations import selectors
 from evaluations import services as enforcement
-from evaluations.grounds import Art13Ground
 from evaluations.models import (
     BlacklistEntry,
     RectificationCase,
@@ -27,6 +26,7 @@ from evaluations.models import (
     SatisfactionRating,
 )
 from providers.models import ProviderStatus
+from tangshan_portal.grounds import Art13Ground
 from tangshan_portal.models import Notification
 from tangshan_portal.roles import Role
 from tests.enforcement import at, ordered_case, travel, warned_case

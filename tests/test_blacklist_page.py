@@ -8,9 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from evaluations import services
-from evaluations.grounds import ART13_WORDING, cite_art13
 from evaluations.models import BlacklistEntry, RevocationCase, RevocationStatus
 from providers.models import ProviderStatus
+from tangshan_portal.grounds import ART13_WORDING, cite_art13
 from tests.enforcement import at, travel
 from tests.factories import ProviderFactory
 

@@ -15,9 +15,9 @@ from django_fsm_log.models import StateLog
 from complaints import services
 from complaints.models import Complaint, ComplaintCategory, ComplaintStatus
 from enterprises.models import ContractStatus
-from evaluations.grounds import Art12Ground, Art13Ground
 from evaluations.models import Evidence, RectificationCase, RectificationStatus, RevocationCase, RevocationStatus
 from tangshan_portal import services as portal_services
+from tangshan_portal.grounds import Art12Ground, Art13Ground
 from tangshan_portal.models import Attachment, Notification
 from tangshan_portal.roles import Role
 from tangshan_portal.services import notifications_for

@@ -6,9 +6,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from evaluations import services
-from evaluations.grounds import ART12_WORDING, ART13_CONSEQUENCE, ART13_WORDING
 from evaluations.models import RectificationStatus, RevocationStatus
 from providers.models import ProviderStatus
+from tangshan_portal.grounds import ART12_WORDING, ART13_CONSEQUENCE, ART13_WORDING
 from tangshan_portal.models import Attachment, AuditEvent, Notification, Organisation
 from tangshan_portal.roles import Role
 from tangshan_portal.services import MAX_UPLOAD_BYTES, attachments_of

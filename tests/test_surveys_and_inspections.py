@@ -10,7 +10,6 @@ from django_fsm_log.models import StateLog
 
 from enterprises.models import ContractStatus, Milestone, ServiceContract
 from evaluations import services
-from evaluations.grounds import Art12Ground, Art13Ground
 from evaluations.models import (
     Evidence,
     Inspection,
@@ -20,6 +19,7 @@ from evaluations.models import (
     SurveyAnswer,
     SurveyItem,
 )
+from tangshan_portal.grounds import Art12Ground, Art13Ground
 from tangshan_portal.models import Attachment, Notification
 from tangshan_portal.roles import Role
 from tests.enforcement import at, travel

@@ -11,7 +11,6 @@ from django_fsm_log.models import StateLog
 
 from enterprises.models import ContractStatus, Milestone
 from evaluations import services
-from evaluations.grounds import Art13Ground
 from evaluations.models import (
     BlacklistEntry,
     Evidence,
@@ -22,6 +21,7 @@ from evaluations.models import (
     SatisfactionRating,
 )
 from providers.models import ProviderStatus
+from tangshan_portal.grounds import Art13Ground
 from tangshan_portal.models import Notification
 from tests.enforcement import at, ordered_case, travel, warned_case
 from tests.factories import ServiceContractFactory, UserFactory

@@ -9,10 +9,11 @@ from django.db.models import Count
 
 from enterprises.models import ContractStatus, PilotEnterprise, ServiceContract
 from evaluations.models import BlacklistEntry, RectificationCase, RectificationStatus, RevocationCase, RevocationStatus
-from providers.models import Provider, ProviderStatus
+from providers.models import ApplicationStatus, Provider, ProviderApplication, ProviderStatus
 from tangshan_portal.demo import seed_demo
 from tangshan_portal.models import County, Organisation, Scenario, User
 from tangshan_portal.reference import load_counties, load_scenarios
+from tangshan_portal.roles import Role
 
 REFUSAL = (
     "DEBUG 已关闭，拒绝写入演示数据：演示账号使用公开的已知密码，绝不能意外出现在生产环境。"
@@ -31,6 +32,21 @@ LABELS = {
     "blacklist_entries": "黑名单 blacklist entries",
     "ratings": "满意度评价 ratings",
     "milestones": "合同里程碑 milestones",
+    "applications": "入库申请 provider applications",
+    "registration_changes": "登记变更 registration changes",
+    "products": "产品目录 catalogue products",
+    "price_changes": "价格变动 list-price changes",
+    "procurement_items": "采购清单 procurement items",
+    "progress_reports": "进度报告 progress reports",
+    "change_requests": "变更申请 change requests",
+    "internal_acceptances": "内部验收 internal acceptances",
+    "assessor_assignments": "评测指派 assessor assignments",
+    "level_assessments": "水平评测 level assessments",
+    "diagnoses": "诊断报告 diagnosis reports",
+    "dossier_surveys": "深度调研 dossier surveys",
+    "events": "供需对接会 matchmaking events",
+    "intentions": "合作意向 intentions",
+    "training_sessions": "培训 training sessions",
 }
 
 
@@ -45,8 +61,9 @@ def _pad(text, width):
 class Command(BaseCommand):
     help = (
         "Load deterministic demo data (providers, pilot enterprises, contracts, rectification and revocation "
-        "cases in every state, the blacklist) and one demo account per role. Idempotent; refuses to run with DEBUG "
-        "off unless --allow-production is given."
+        "cases in every state, the blacklist, and every provider-path workflow: applications, registration "
+        "changes, prices, contracts from draft to acceptance, assessments, diagnosis, matchmaking, training) with "
+        "one demo account per role. Idempotent; refuses to run with DEBUG off unless --allow-production is given."
     )
 
     def add_arguments(self, parser):
@@ -97,6 +114,12 @@ class Command(BaseCommand):
     def _accounts_table(self, report, password):
         rows = [("用户名 username", "角色 role", "密码 password")]
         rows += [(username, f"{role.label} ({role.value})", password) for username, role, _changed in report.accounts]
+        # The applicants' accounts act for companies that applied to the resource pool; one was admitted.
+        provider_role = Role.PROVIDER
+        rows += [
+            (username, f"{provider_role.label} ({provider_role.value}) · 入库申请 application: {status}", password)
+            for username, status in report.applicants
+        ]
         widths = [max(_width(str(row[i])) for row in rows) for i in range(3)]
         self.stdout.write("")
         self.stdout.write(
@@ -134,6 +157,10 @@ class Command(BaseCommand):
             f"  撤销资格案件 revocation cases {RevocationCase.objects.count()}: "
             + self._by_status(RevocationCase, RevocationStatus)
             + f"; 黑名单 blacklist entries {BlacklistEntry.objects.count()}"
+        )
+        self.stdout.write(
+            f"  入库申请 provider applications {ProviderApplication.objects.count()}: "
+            + self._by_status(ProviderApplication, ApplicationStatus)
         )
 
     @staticmethod
