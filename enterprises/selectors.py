@@ -4,27 +4,22 @@ County bureau staff see their own county only; assessors see the enterprises ass
 provider and enterprise staff see their own organisation's records. Every scope fails closed: an account
 whose organisation does not say what it may see, sees nothing."""
 
-from dataclasses import dataclass, field
-
-from django.conf import settings
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
-from django.db.models.functions import Coalesce
-
-from tangshan_portal.models import Organisation, ScenarioFamily
 from tangshan_portal.roles import Role
 
 from .models import (
-    ChangeRequest,
-    ContractStatus,
-    CooperationIntention,
-    DiagnosisFinding,
-    DiagnosisReport,
-    DossierSurvey,
     PilotEnterprise,
-    ProgressReport,
     ServiceContract,
-    TrainingAttendance,
 )
+
+# Assessor assignments belong to evaluations, which depends on this app; it registers the query of the
+# enterprises assigned to an institution when it loads (evaluations.apps). Until then assessors see nothing.
+_assigned_enterprises = None
+
+
+def register_assigned_enterprises(query):
+    """query(institution_id) -> a values("enterprise_id") queryset of the enterprises assigned now."""
+    global _assigned_enterprises
+    _assigned_enterprises = query
 
 
 def _is_county_limited(user):
@@ -46,15 +41,9 @@ def _limit(user, queryset, county_path, enterprise_path):
             return queryset.none()
         queryset = queryset.filter(**{county_path: county})
     if _is_assessor_limited(user):
-        if user.organisation_id is None:
+        if user.organisation_id is None or _assigned_enterprises is None:
             return queryset.none()
-        # Imported here: evaluations depends on enterprises, not the other way round.
-        from evaluations.models import AssessorAssignment
-
-        assigned = AssessorAssignment.objects.filter(institution_id=user.organisation_id, ended_at__isnull=True).values(
-            "enterprise_id"
-        )
-        queryset = queryset.filter(**{f"{enterprise_path}__in": assigned})
+        queryset = queryset.filter(**{f"{enterprise_path}__in": _assigned_enterprises(user.organisation_id)})
     return queryset
 
 
@@ -66,295 +55,3 @@ def enterprises_visible_to(user, queryset=None):
 def contracts_visible_to(user, queryset=None):
     queryset = ServiceContract.objects.all() if queryset is None else queryset
     return _limit(user, queryset, "enterprise__county", "enterprise_id")
-
-
-# --- The one-enterprise-one-dossier (Art 6(2)) --------------------------------------------------------------
-
-DOSSIER_FULL = "full"
-DOSSIER_CONTRACTS = "contracts"
-
-# A provider reads the dossier through a contract the enterprise has signed. A draft is the provider's own
-# paper: counting it would let any provider open any enterprise's dossier just by starting one. A contract
-# terminated because the provider was cleared out (Art 13) ends its business with the enterprise, and with
-# it the access to the enterprise's information (Art 10(1): used only for the agreed purpose).
-DOSSIER_PROVIDER_STATUSES = (
-    ContractStatus.SIGNED,
-    ContractStatus.IN_PROGRESS,
-    ContractStatus.INTERNALLY_ACCEPTED,
-    ContractStatus.ACCEPTED,
-    ContractStatus.FAILED,
-)
-
-
-def dossier_is_own(user, enterprise):
-    """True for the enterprise's own staff (an active enterprise organisation)."""
-    if not user.is_authenticated:
-        return False
-    org = user.organisation
-    return (
-        org is not None
-        and org.kind == Organisation.Kind.ENTERPRISE
-        and org.is_active
-        and enterprise.organisation_id == org.pk
-    )
-
-
-def dossier_access(user, enterprise):
-    """How much of the enterprise's dossier this user may see: DOSSIER_FULL (the enterprise itself, bureau
-    staff, its county, an assessor of an institution assigned to it), DOSSIER_CONTRACTS (a provider: only
-    what belongs to its own contracts with the enterprise), or None (nothing; the page answers 404).
-
-    Fails closed: an inactive organisation, or an account whose organisation says nothing, sees nothing."""
-    if not user.is_authenticated or not user.is_active:
-        return None
-    if user.is_superuser:
-        return DOSSIER_FULL
-    org = user.organisation
-    if org is not None and org.kind == Organisation.Kind.ENTERPRISE:
-        return DOSSIER_FULL if dossier_is_own(user, enterprise) else None
-    if org is not None and org.kind == Organisation.Kind.PROVIDER:
-        if not org.is_active:
-            return None
-        has_contract = ServiceContract.objects.filter(
-            enterprise=enterprise, provider__organisation_id=org.pk, status__in=DOSSIER_PROVIDER_STATUSES
-        ).exists()
-        return DOSSIER_CONTRACTS if has_contract else None
-    if not user.has_perm("enterprises.view_pilotenterprise"):
-        return None
-    if enterprises_visible_to(user, PilotEnterprise.objects.filter(pk=enterprise.pk)).exists():
-        return DOSSIER_FULL
-    return None
-
-
-def dossier_scope_q(user, access, provider_path="provider"):
-    """A filter for dossier sections that belong to a provider (contracts, diagnoses, surveys, trainings,
-    intentions): everything with full access, the user's own provider's rows with contract access, and
-    nothing otherwise (an unknown access level must not widen into "everything")."""
-    if access == DOSSIER_FULL:
-        return Q()
-    if access == DOSSIER_CONTRACTS and user.organisation_id is not None:
-        return Q(**{f"{provider_path}__organisation_id": user.organisation_id})
-    return Q(pk__in=[])
-
-
-def dossier_contracts(user, enterprise, access):
-    """The enterprise's contracts in the dossier, from the moment the provider sends one for signing (an
-    unsent draft is the provider's working paper); a provider sees its own only."""
-    return (
-        ServiceContract.objects.filter(enterprise=enterprise)
-        .filter(dossier_scope_q(user, access))
-        .exclude(status=ContractStatus.DRAFT, submitted_at__isnull=True)
-        .select_related("provider")
-        .order_by("-start_on", "number")
-    )
-
-
-def _weighted_progress(milestones):
-    """The contract's progress as the enterprise has acknowledged it: each milestone's acknowledged
-    progress weighted by its share of the plan (the basis of the Art 13(3) schedule check)."""
-    total = sum(m.weight for m in milestones)
-    if not total:
-        return None
-    return round(sum(m.weight * m.reported_progress for m in milestones) / total)
-
-
-def dossier_contract_details(contracts):
-    """The contracts with what the dossier shows of each, in a fixed number of queries whatever their
-    number: milestones and weighted acknowledged progress, progress-report count and the latest report,
-    change requests, internal acceptance (Art 8), evaluation acceptance (Art 9) and Art 14 consequences."""
-    # Imported here: evaluations depends on enterprises, not the other way round.
-    from evaluations.models import LevelAssessment
-
-    reports = ProgressReport.objects.filter(contract=OuterRef("pk")).order_by()
-    latest = ProgressReport.objects.filter(contract=OuterRef("pk")).order_by("-submitted_at", "-id")
-    contracts = contracts.annotate(
-        report_count=Coalesce(
-            Subquery(reports.values("contract").annotate(n=Count("pk")).values("n"), output_field=IntegerField()),
-            Value(0),
-        ),
-        reports_awaiting=Coalesce(
-            Subquery(
-                reports.filter(status=ProgressReport.Status.SUBMITTED)
-                .values("contract")
-                .annotate(n=Count("pk"))
-                .values("n"),
-                output_field=IntegerField(),
-            ),
-            Value(0),
-        ),
-        last_report_at=Subquery(latest.values("submitted_at")[:1]),
-        last_report_status=Subquery(latest.values("status")[:1]),
-        last_report_progress=Subquery(latest.values("progress")[:1]),
-    ).prefetch_related(
-        "milestones",
-        Prefetch("change_requests", queryset=ChangeRequest.objects.order_by("-proposed_at", "-id")),
-        "internal_acceptances",
-        "fee_consequences",
-        Prefetch(
-            "level_assessments",
-            queryset=LevelAssessment.objects.filter(
-                kind=LevelAssessment.Kind.ACCEPTANCE, status=LevelAssessment.Status.FINAL
-            )
-            .select_related("institution")
-            .order_by("-assessed_on", "-id"),
-            to_attr="final_acceptance_assessments",
-        ),
-    )
-    report_labels = dict(ProgressReport.Status.choices)
-    rows = list(contracts)
-    for contract in rows:
-        contract.milestone_list = list(contract.milestones.all())
-        contract.acknowledged_progress = _weighted_progress(contract.milestone_list)
-        contract.last_report_status_label = report_labels.get(contract.last_report_status, "")
-        contract.change_request_list = list(contract.change_requests.all())
-        acceptances = list(contract.internal_acceptances.all())
-        contract.internal_acceptance = acceptances[0] if acceptances else None
-        contract.evaluation = (
-            contract.final_acceptance_assessments[0] if contract.final_acceptance_assessments else None
-        )
-        contract.fee_consequence_list = list(contract.fee_consequences.all())
-    return rows
-
-
-def dossier_level_history(user, enterprise, access):
-    """Every final digital-level assessment of the enterprise, newest first. A provider sees the baseline
-    assessments and the acceptance assessments of its own contracts, not another provider's result."""
-    from evaluations.models import LevelAssessment
-
-    assessments = LevelAssessment.objects.filter(enterprise=enterprise, status=LevelAssessment.Status.FINAL)
-    if access == DOSSIER_CONTRACTS:
-        assessments = assessments.filter(
-            Q(kind=LevelAssessment.Kind.BASELINE) | dossier_scope_q(user, access, "contract__provider")
-        )
-    elif access != DOSSIER_FULL:
-        return []
-    return list(assessments.select_related("institution", "contract").order_by("-assessed_on", "-id"))
-
-
-def _findings_by_family(findings):
-    labels = dict(ScenarioFamily.choices)
-    groups = {}
-    for finding in findings:
-        groups.setdefault(finding.scenario.family, []).append(finding)
-    return [(labels[code], groups[code]) for code in ScenarioFamily.values if code in groups]
-
-
-def dossier_diagnoses(user, enterprise, access):
-    """Submitted diagnosis reports (Art 5) with their findings grouped by the four scenario families; a
-    draft is the provider's working paper."""
-    reports = list(
-        DiagnosisReport.objects.filter(enterprise=enterprise, status=DiagnosisReport.Status.SUBMITTED)
-        .filter(dossier_scope_q(user, access))
-        .select_related("provider")
-        .prefetch_related(
-            Prefetch(
-                "findings",
-                queryset=DiagnosisFinding.objects.select_related("scenario").order_by("scenario__sort_order", "id"),
-            )
-        )
-        .order_by("-diagnosed_on", "-id")
-    )
-    for report in reports:
-        report.families = _findings_by_family(report.findings.all())
-    return reports
-
-
-def dossier_surveys(user, enterprise, access):
-    """The deep surveys (Art 6(2)): the core information Art 10(1) protects. Full access sees all of them, a
-    provider only those made under its own contracts."""
-    return list(
-        DossierSurvey.objects.filter(enterprise=enterprise, contract__enterprise=enterprise)
-        .filter(dossier_scope_q(user, access, "contract__provider"))
-        .select_related("contract__provider")
-        .order_by("-surveyed_on", "-id")
-    )
-
-
-def dossier_intentions(user, enterprise, access):
-    return list(
-        CooperationIntention.objects.filter(enterprise=enterprise)
-        .filter(dossier_scope_q(user, access))
-        .select_related("provider", "event__county")
-        .prefetch_related("scenarios")
-        .order_by("-proposed_at", "-id")
-    )
-
-
-def dossier_trainings(user, enterprise, access):
-    return list(
-        TrainingAttendance.objects.filter(enterprise=enterprise)
-        .filter(dossier_scope_q(user, access, "session__provider"))
-        .select_related("session__provider")
-        .order_by("-session__held_on", "-id")
-    )
-
-
-def dossier_complaint_counts(user, enterprise, access):
-    """How many complaints the enterprise filed (Art 11) and how many are open, for full access by those who
-    may read complaints at all (the enterprise itself and the bureau's staff, not an assessor); else None."""
-    if access != DOSSIER_FULL:
-        return None
-    if not (dossier_is_own(user, enterprise) or user.has_perm("complaints.view_complaint")):
-        return None
-    # Imported here: complaints depends on enterprises, not the other way round.
-    from complaints.models import OPEN_COMPLAINT_STATUSES
-
-    return enterprise.complaints.aggregate(
-        total=Count("pk"), open=Count("pk", filter=Q(status__in=OPEN_COMPLAINT_STATUSES))
-    )
-
-
-@dataclass
-class Dossier:
-    enterprise: PilotEnterprise
-    access: str
-    contracts: list = field(default_factory=list)
-    level_history: list = field(default_factory=list)
-    diagnoses: list = field(default_factory=list)
-    surveys: list = field(default_factory=list)
-    intentions: list = field(default_factory=list)
-    trainings: list = field(default_factory=list)
-    complaints: dict | None = None
-    target_level: int = 2
-
-    @property
-    def full(self):
-        return self.access == DOSSIER_FULL
-
-    @property
-    def baseline_assessment(self):
-        return next((a for a in self.level_history if a.kind == "baseline"), None)
-
-    @property
-    def baseline_level(self):
-        """The latest final baseline assessment's level, else the level recorded when the enterprise
-        joined the pilot."""
-        baseline = self.baseline_assessment
-        return baseline.level if baseline is not None else self.enterprise.baseline_level
-
-    @property
-    def latest_acceptance(self):
-        return next((a for a in self.level_history if a.kind == "acceptance"), None)
-
-    @property
-    def target_reached(self):
-        latest = self.latest_acceptance
-        return latest is not None and latest.level >= self.target_level
-
-
-def dossier_build(user, enterprise, access):
-    """Everything the dossier page shows to this user, each section limited to what the access allows."""
-    if access not in (DOSSIER_FULL, DOSSIER_CONTRACTS):
-        raise ValueError(f"no dossier for access {access!r}")
-    return Dossier(
-        enterprise=enterprise,
-        access=access,
-        contracts=dossier_contract_details(dossier_contracts(user, enterprise, access)),
-        level_history=dossier_level_history(user, enterprise, access),
-        diagnoses=dossier_diagnoses(user, enterprise, access),
-        surveys=dossier_surveys(user, enterprise, access),
-        intentions=dossier_intentions(user, enterprise, access),
-        trainings=dossier_trainings(user, enterprise, access),
-        complaints=dossier_complaint_counts(user, enterprise, access),
-        target_level=settings.ACCEPTANCE_MIN_LEVEL,
-    )

@@ -17,6 +17,9 @@ class EvaluationsConfig(AppConfig):
     verbose_name = _("Supervision and evaluation")
 
     def ready(self):
+        from enterprises.selectors import register_assigned_enterprises
+
+        register_assigned_enterprises(_assigned_enterprises)
         post_migrate.connect(_default_survey_items, sender=self, dispatch_uid="evaluations_survey_items")
         post_migrate.connect(_level_standards, sender=self, dispatch_uid="evaluations_level_standards")
 
@@ -35,3 +38,11 @@ def _level_standards(sender, using, **kwargs):
     from .services_levels import level_standards_sync
 
     level_standards_sync(using=using)
+
+
+def _assigned_enterprises(institution_id):
+    from .models import AssessorAssignment
+
+    return AssessorAssignment.objects.filter(institution_id=institution_id, ended_at__isnull=True).values(
+        "enterprise_id"
+    )

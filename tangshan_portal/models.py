@@ -165,6 +165,8 @@ class AuditEvent(models.Model):
         EXPORT = "export", _("Export")
         IMPORT = "import", _("Import")
         DOWNLOAD = "download", _("Download")
+        # Confidential pages (Art 10(1)): who read an enterprise's dossier, and with which access.
+        DOSSIER_VIEW = "dossier_view", _("Dossier viewed")
 
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

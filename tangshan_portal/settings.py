@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "enterprises",
     "evaluations",
     "complaints",
+    "dossiers",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

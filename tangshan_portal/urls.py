@@ -4,7 +4,8 @@ from django.urls import include, path
 
 from complaints.urls_enterprise import enterprise_urls as complaint_enterprise_urls
 from complaints.urls_provider import provider_urls as complaint_provider_urls
-from enterprises import urls_contracts, urls_dossier, urls_outreach
+from dossiers import urls as dossier_urls
+from enterprises import urls_contracts, urls_outreach
 from evaluations.urls import provider_urls as case_provider_urls
 from evaluations.urls import public_patterns
 from providers import urls as provider_registry_urls
@@ -50,13 +51,13 @@ urlpatterns = [
                     *complaint_enterprise_urls,
                     *urls_contracts.enterprise_urls,
                     *urls_outreach.enterprise_urls,
-                    *urls_dossier.enterprise_urls,
+                    *dossier_urls.enterprise_urls,
                 ],
                 "enterprise",
             )
         ),
     ),
-    path("dossier/", include((urls_dossier.dossier_urls, "dossier"))),
+    path("dossier/", include((dossier_urls.dossier_urls, "dossier"))),
     path("", include(([*public_patterns[0], *provider_registry_urls.public_urls], public_patterns[1]))),
 ]
 

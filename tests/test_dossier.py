@@ -10,14 +10,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from complaints.models import ComplaintStatus
-from enterprises.models import ContractStatus, DiagnosisReport, FeeConsequence, ProgressReport
-from enterprises.selectors import (
+from dossiers.selectors import (
     DOSSIER_CONTRACTS,
     DOSSIER_FULL,
     dossier_access,
     dossier_contracts,
     dossier_scope_q,
 )
+from enterprises.models import ContractStatus, DiagnosisReport, FeeConsequence, ProgressReport
 from evaluations.models import LevelAssessment
 from tangshan_portal.models import AuditEvent, Organisation, ScenarioFamily
 from tangshan_portal.roles import Role

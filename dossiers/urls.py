@@ -2,12 +2,12 @@
 
 from django.urls import path
 
-from . import views_dossier
+from . import views
 
 dossier_urls = [
-    path("<int:pk>/", views_dossier.detail, name="detail"),
+    path("<int:pk>/", views.detail, name="detail"),
 ]
 
 enterprise_urls = [
-    path("dossier/", views_dossier.own_dossier, name="dossier"),
+    path("dossier/", views.own_dossier, name="dossier"),
 ]

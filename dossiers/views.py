@@ -1,7 +1,7 @@
 """The one-enterprise-one-dossier page (Art 6(2)): one page that gathers an enterprise's profile, digital-level
 history, diagnoses, deep surveys, contracts, matchmaking and training.
 
-Who may see how much is decided by enterprises.selectors.dossier_access; everyone else gets 404. The dossier
+Who may see how much is decided by dossiers.selectors.dossier_access; everyone else gets 404. The dossier
 holds trade secrets (Art 10(1)), so every view by someone other than the enterprise itself is audited and the
 page is never cached."""
 
@@ -11,15 +11,15 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from enterprises.access import enterprise_staff_required
+from enterprises.models import PilotEnterprise
 from providers.models import Provider
 from tangshan_portal.audit import record_event
-from tangshan_portal.models import Organisation
+from tangshan_portal.models import AuditEvent, Organisation
 
-from .access import enterprise_staff_required
-from .models import PilotEnterprise
 from .selectors import DOSSIER_CONTRACTS, dossier_access, dossier_build, dossier_is_own
 
-AUDIT_ACTION = "dossier_view"
+AUDIT_ACTION = AuditEvent.Action.DOSSIER_VIEW
 
 # The regulation's own wording, quoted where the page rests on it.
 ART_6_1_TARGET = "确保系统能够正常运行并达到二级及以上标准。"
@@ -42,7 +42,7 @@ def _render(request, enterprise, access):
         ).first()
     return render(
         request,
-        "dossier/detail.html",
+        "dossiers/detail.html",
         {
             "enterprise": enterprise,
             "dossier": dossier_build(request.user, enterprise, access),
