@@ -90,7 +90,11 @@ def _enterprise_side(contract, by):
 
 
 def _locked_contract(contract):
-    return ServiceContract.objects.select_for_update().select_related("provider", "enterprise").get(pk=contract.pk)
+    return (
+        ServiceContract.objects.select_for_update(of=("self",))
+        .select_related("provider", "enterprise")
+        .get(pk=contract.pk)
+    )
 
 
 def _require_status(contract, *statuses, message=None):
@@ -464,7 +468,7 @@ def progress_report_submit(*, contract, by, milestone, progress, summary, proble
 
 def _locked_report(report):
     return (
-        ProgressReport.objects.select_for_update()
+        ProgressReport.objects.select_for_update(of=("self",))
         .select_related("contract__provider", "contract__enterprise")
         .get(pk=report.pk)
     )
@@ -623,7 +627,9 @@ def change_request_decide(*, request, by, agree, comment=""):
 
 @transaction.atomic
 def change_request_withdraw(*, request, by):
-    request = ChangeRequest.objects.select_for_update().select_related("contract__enterprise").get(pk=request.pk)
+    request = (
+        ChangeRequest.objects.select_for_update(of=("self",)).select_related("contract__enterprise").get(pk=request.pk)
+    )
     contract = request.contract
     _provider_side(contract, by)
     if request.status != ChangeRequest.Status.PROPOSED:

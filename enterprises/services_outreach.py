@@ -89,7 +89,7 @@ def _stamp():
 
 
 def _locked_draft(report, provider):
-    report = DiagnosisReport.objects.select_for_update().select_related("enterprise").get(pk=report.pk)
+    report = DiagnosisReport.objects.select_for_update(of=("self",)).select_related("enterprise").get(pk=report.pk)
     if report.provider_id != provider.pk:
         raise PermissionDenied
     if report.status != DiagnosisReport.Status.DRAFT:
@@ -233,7 +233,7 @@ def dossier_survey_save(*, by, data, contract=None, survey=None):
         contract = survey.contract
     if contract is None:
         raise ValidationError(_("Choose the contract the survey belongs to."), code="required")
-    contract = ServiceContract.objects.select_for_update().select_related("enterprise").get(pk=contract.pk)
+    contract = ServiceContract.objects.select_for_update(of=("self",)).select_related("enterprise").get(pk=contract.pk)
     if contract.provider_id != provider.pk:
         raise PermissionDenied
     if contract.status not in selectors.SURVEY_CONTRACT_STATUSES:
@@ -284,7 +284,7 @@ def _require_event_scope(by, county):
 
 
 def _locked_event(event):
-    return MatchmakingEvent.objects.select_for_update().select_related("county").get(pk=event.pk)
+    return MatchmakingEvent.objects.select_for_update(of=("self",)).select_related("county").get(pk=event.pk)
 
 
 @transaction.atomic
@@ -401,7 +401,9 @@ def attendance_register(*, by, event, provider=None, enterprise=None):
 @transaction.atomic
 def attendance_mark(*, by, attendance, attended):
     """County staff record who was present; only an event that has taken place has attendees."""
-    attendance = EventAttendance.objects.select_for_update().select_related("event__county").get(pk=attendance.pk)
+    attendance = (
+        EventAttendance.objects.select_for_update(of=("self",)).select_related("event__county").get(pk=attendance.pk)
+    )
     _require_attendance_staff(by, attendance.event, "enterprises.change_eventattendance")
     if attended and attendance.event.held_on > timezone.localdate():
         raise ValidationError(
@@ -419,7 +421,9 @@ def attendance_mark(*, by, attendance, attended):
 
 @transaction.atomic
 def attendance_remove(*, by, attendance):
-    attendance = EventAttendance.objects.select_for_update().select_related("event__county").get(pk=attendance.pk)
+    attendance = (
+        EventAttendance.objects.select_for_update(of=("self",)).select_related("event__county").get(pk=attendance.pk)
+    )
     _require_attendance_staff(by, attendance.event, "enterprises.delete_eventattendance")
     if attendance_has_intentions(attendance):
         raise TransitionError(
@@ -483,7 +487,7 @@ def intention_propose(*, by, event, enterprise, scenarios, note):
 def intention_answer(*, by, intention, confirm):
     """The enterprise confirms or declines, once; a confirmed intention lets the provider diagnose it."""
     intention = (
-        CooperationIntention.objects.select_for_update()
+        CooperationIntention.objects.select_for_update(of=("self",))
         .select_related("enterprise", "provider__organisation")
         .get(pk=intention.pk)
     )

@@ -189,7 +189,9 @@ def assessor_assign(*, institution, enterprise, by):
 def assessor_unassign(*, assignment, by):
     """End an assignment: from now on the institution neither sees the enterprise nor records for it."""
     require(by.has_perm("evaluations.assign_assessor"))
-    assignment = AssessorAssignment.objects.select_for_update().select_related("enterprise").get(pk=assignment.pk)
+    assignment = (
+        AssessorAssignment.objects.select_for_update(of=("self",)).select_related("enterprise").get(pk=assignment.pk)
+    )
     if assignment.ended_at is not None:
         raise TransitionError(_("This assignment has already ended."))
     assignment.ended_at = timezone.now()
@@ -255,7 +257,11 @@ def assessment_create(*, enterprise, by, kind, assessed_on, contract=None, stand
 
 
 def _locked_assessment(assessment):
-    return LevelAssessment.objects.select_for_update().select_related("standard", "enterprise").get(pk=assessment.pk)
+    return (
+        LevelAssessment.objects.select_for_update(of=("self",))
+        .select_related("standard", "enterprise")
+        .get(pk=assessment.pk)
+    )
 
 
 def _points(raw):
@@ -399,7 +405,7 @@ def acceptance_decide(*, assessment, by, passed, reason):
     if not (reason or "").strip():
         raise ValidationError({"reason": _("State the acceptance conclusion.")})
     contract = (
-        ServiceContract.objects.select_for_update()
+        ServiceContract.objects.select_for_update(of=("self",))
         .select_related("provider", "enterprise")
         .get(pk=assessment.contract_id)
     )

@@ -99,7 +99,8 @@ def test_a_provider_with_a_contract_drafts_a_diagnosis_declared_free_of_charge(p
     assert report.status == DiagnosisReport.Status.DRAFT
     assert (report.provider, report.enterprise, report.created_by) == (provider, enterprise, staff)
     log = StateLog.objects.for_(report).get()
-    assert log.transition == "create" and "Art 5" in log.description
+    # Written in the portal's language (Chinese), citing Article 5.
+    assert log.transition == "create" and "第五条" in log.description
 
 
 def test_a_confirmed_cooperation_intention_is_enough_to_diagnose(provider, staff, enterprise):

@@ -319,7 +319,7 @@ def test_a_revoked_provider_cannot_be_admitted_through_an_application(officer):
     revoked = ProviderFactory(status=ProviderStatus.REVOKED)
     application = submit_application(uscc=revoked.uscc)
     _in_notice(application, officer, at(2026, 3, 2))
-    with travel(at(2026, 3, 10)), pytest.raises(TransitionError, match="appeal"):
+    with travel(at(2026, 3, 10)), pytest.raises(TransitionError, match="申诉"):
         services.application_admit(application=application, by=officer)
     revoked.refresh_from_db()
     application.refresh_from_db()
