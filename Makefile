@@ -26,7 +26,7 @@ PYTEST_ARGS ?=
 RUNTIME_STAMP := $(VENV)/.installed-requirements
 DEV_STAMP := $(VENV)/.installed-requirements-dev
 
-.PHONY: help run test lint compose-check bench-sweep debian-packages venv venv-dev messages migrate seed \
+.PHONY: help run test lint compose-check bench-sweep bench-public debian-packages venv venv-dev messages migrate seed \
 	print-debian-packages print-debian-packages-ci
 
 help:
@@ -37,6 +37,7 @@ help:
 	@echo "make compose-check  docker-compose config -q"
 	@echo "make bench-sweep    deadline-sweep benchmark on a throwaway PostgreSQL database (BENCH_SIZES='10000 100000',"
 	@echo "                    BENCH_DATABASE_URL=postgres://user@host:5432/postgres); results in bench/results/"
+	@echo "make bench-public   the public blacklist page and API under load with gunicorn (BENCH_PUBLIC_SIZES='1000 10000')"
 
 debian-packages:
 	@bin/ensure-debian-packages $(DEBIAN_PACKAGES)
@@ -98,3 +99,10 @@ BENCH_DATABASE_URL ?=
 
 bench-sweep: venv
 	$(PY) bench/sweep.py --sizes $(BENCH_SIZES) $(if $(BENCH_DATABASE_URL),--database-url '$(BENCH_DATABASE_URL)')
+
+# The public blacklist page and API under load (gunicorn, Redis cache), as ratios to a bare Django view on the
+# same server; its own throwaway database portal_public_bench. About five minutes.
+BENCH_PUBLIC_SIZES ?= 1000 10000
+
+bench-public: venv
+	$(PY) bench/public_load.py --sizes $(BENCH_PUBLIC_SIZES) $(if $(BENCH_DATABASE_URL),--database-url '$(BENCH_DATABASE_URL)')

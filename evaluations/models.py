@@ -436,6 +436,8 @@ class BlacklistEntry(models.Model):
     published_at = models.DateTimeField(_("published"))
     removed_at = models.DateTimeField(_("removed"), null=True, blank=True)
     removal_reason = models.TextField(_("reason for removal"), blank=True)
+    # For incremental sync of the open data (`updated_since`); every change must save this field too.
+    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
 
     class Meta:
         ordering = ["-decided_on", "-id"]
@@ -758,3 +760,70 @@ class ScenarioLevel(models.Model):
 
     def __str__(self):
         return f"{self.scenario}: {self.level}"
+
+
+# --- Excellent providers (Art 15) ------------------------------------------------------------------------------
+
+
+class ExcellentBatch(models.Model):
+    """A batch of excellent providers selected for a period (Art 15). Published batches are public."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+
+    name = models.CharField(_("name"), max_length=200)
+    period_start = models.DateField(_("period from"))
+    period_end = models.DateField(_("period to"))
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT)
+    document_number = models.CharField(_("document number"), max_length=40, blank=True)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("published by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["-period_end", "-id"]
+        verbose_name = _("excellent-provider batch")
+        verbose_name_plural = _("excellent-provider batches")
+        permissions = [("publish_excellent_batch", _("Can approve and publish excellent-provider batches"))]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_end__gte=models.F("period_start")), name="excellent_period_order"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(published_at__isnull=False), name="excellent_published_dated"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ExcellentEntry(models.Model):
+    batch = models.ForeignKey(ExcellentBatch, verbose_name=_("batch"), on_delete=models.CASCADE, related_name="entries")
+    provider = models.ForeignKey(
+        Provider, verbose_name=_("provider"), on_delete=models.PROTECT, related_name="excellent_entries"
+    )
+    rank = models.PositiveSmallIntegerField(_("rank"))
+    score = models.DecimalField(_("score"), max_digits=6, decimal_places=2, null=True, blank=True)
+    citation = models.TextField(_("citation"), blank=True)
+
+    class Meta:
+        ordering = ["batch", "rank"]
+        verbose_name = _("excellent provider")
+        verbose_name_plural = _("excellent providers")
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "provider"], name="excellent_provider_once_per_batch"),
+            models.UniqueConstraint(fields=["batch", "rank"], name="excellent_rank_once_per_batch"),
+        ]
+
+    def __str__(self):
+        return f"{self.rank}. {self.provider}"

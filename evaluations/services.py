@@ -967,16 +967,19 @@ def revocation_reverse(*, revocation, by, reason, now=None):
         entry.status = BlacklistEntry.Status.REMOVED
         entry.removed_at = now
         entry.removal_reason = reason
-        entry.save(update_fields=["status", "removed_at", "removal_reason"])
+        entry.save(update_fields=["status", "removed_at", "removal_reason", "updated_at"])
     fee_consequences_lift(decision_reference=revocation.decision_number, reason=reason)
     return revocation
 
 
 def blacklist_mark_under_appeal(*, revocation, under_appeal):
     """The public entry shows “申诉中” while an appeal against it is pending, and returns to published after."""
-    BlacklistEntry.objects.filter(revocation=revocation).exclude(status=BlacklistEntry.Status.REMOVED).update(
-        status=BlacklistEntry.Status.UNDER_APPEAL if under_appeal else BlacklistEntry.Status.PUBLISHED
-    )
+    # Saved row by row (at most one) so that updated_at and the public change feed see the change.
+    for entry in BlacklistEntry.objects.select_for_update().filter(revocation=revocation).exclude(
+        status=BlacklistEntry.Status.REMOVED
+    ):
+        entry.status = BlacklistEntry.Status.UNDER_APPEAL if under_appeal else BlacklistEntry.Status.PUBLISHED
+        entry.save(update_fields=["status", "updated_at"])
 
 
 @transaction.atomic

@@ -1,4 +1,4 @@
-"""Two namespaces: `provider:` (the provider's self-service, under /provider/) and `public:` (no login)."""
+"""The provider's self-service pages for Articles 12–13 (joined into the `provider:` namespace)."""
 
 from django.urls import path
 
@@ -13,10 +13,3 @@ provider_urls = [
     path("cases/<int:pk>/attachments/<int:attachment_pk>/", views.case_attachment, name="case_attachment"),
     path("revocations/<int:pk>/", views.revocation_detail, name="revocation_detail"),
 ]
-
-public_patterns = (
-    [
-        path("blacklist/", views.blacklist, name="blacklist"),
-    ],
-    "public",
-)

@@ -1,4 +1,4 @@
-"""The provider's self-service pages for Articles 12–13 and the public blacklist.
+"""The provider's self-service pages for Articles 12–13 (the public blacklist is in opendata.views).
 
 Every write goes through evaluations.services; what a user may see comes from evaluations.selectors."""
 
@@ -29,10 +29,9 @@ from .models import (
     RectificationStatus,
     RevocationStatus,
 )
-from .selectors import blacklist_public, rectification_cases_visible_to, revocation_cases_visible_to
+from .selectors import rectification_cases_visible_to, revocation_cases_visible_to
 
 CASES_PER_PAGE = 20
-BLACKLIST_PER_PAGE = 20
 URGENT_DAYS = 3
 
 
@@ -250,13 +249,3 @@ def case_attachment(request, pk, attachment_pk):
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"
     return response
-
-
-# --- Public ------------------------------------------------------------------------------------------------
-
-
-@require_GET
-def blacklist(request):
-    """Art 13: the providers whose qualification was revoked, newest decision first."""
-    page = Paginator(blacklist_public(), BLACKLIST_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "public/blacklist.html", {"page": page})

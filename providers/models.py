@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
@@ -26,7 +27,7 @@ class ProviderStatus(models.TextChoices):
     WARNED = "warned", _("Warned")
     UNDER_RECTIFICATION = "under_rectification", _("Under rectification")
     REVOKED = "revoked", _("Qualification revoked")
-    WITHDRAWN = "withdrawn", _("Withdrawn")
+    WITHDRAWN = "withdrawn", pgettext_lazy("provider standing", "Withdrawn")
 
 
 # Standings in which the provider counts as a member of the resource pool (Art 2): a warning or an open

@@ -991,6 +991,8 @@ WORKFLOW_LABELS = (
     "events",
     "intentions",
     "training_sessions",
+    "announcements",
+    "excellent_batches",
 )
 
 
@@ -1205,8 +1207,10 @@ def _workflow_counts():
         ProgressReport,
         TrainingSession,
     )
-    from evaluations.models import AssessorAssignment, LevelAssessment
+    from evaluations.models import AssessorAssignment, ExcellentBatch, LevelAssessment
     from providers.models import Product, ProductPriceChange, ProviderApplication, RegistrationChange
+
+    from .models import Announcement
 
     models = {
         "applications": ProviderApplication,
@@ -1224,6 +1228,8 @@ def _workflow_counts():
         "events": MatchmakingEvent,
         "intentions": CooperationIntention,
         "training_sessions": TrainingSession,
+        "announcements": Announcement,
+        "excellent_batches": ExcellentBatch,
     }
     return {label: model.objects.count() for label, model in models.items()}
 
@@ -1294,6 +1300,7 @@ def seed_workflows(plan, *, users, password, report):
     _seed_assessor_and_baseline(enterprise, users=users, timeline=timeline)
     _seed_contracts(provider, enterprise, products, users=users, timeline=timeline, report=report)
     _seed_outreach(provider, enterprise, plan, users=users, timeline=timeline)
+    _seed_public(plan, users=users, timeline=timeline)
 
     after = _workflow_counts()
     report.created.update({label: after[label] - before[label] for label in WORKFLOW_LABELS})
@@ -1892,3 +1899,54 @@ def _seed_outreach(provider, enterprise, plan, *, users, timeline):
                 by=staff, session=session, enterprise=enterprise, attendees=6, names="王海燕、刘洋、陈静、赵鹏"
             )
             services.training_attendance_save(by=staff, session=session, enterprise=other, attendees=3)
+
+
+DEMO_ANNOUNCEMENT_TITLE = "关于开展中小企业数字化转型服务商服务质量监督检查的通知"
+
+
+def _seed_public(plan, *, users, timeline):
+    """What the public portal shows besides the blacklist: a published notice, a draft the officer can publish,
+    and a published excellent-provider batch (Art 15) of three pool members, with its announcement."""
+    from django.conf import settings
+
+    from evaluations.models import ExcellentBatch, ExcellentEntry
+    from opendata import services
+    from providers.models import Provider
+
+    from .models import Announcement
+
+    officer, approver = users["demo_officer"], users["demo_approver"]
+    if not Announcement.objects.filter(title=DEMO_ANNOUNCEMENT_TITLE).exists():
+        notice = Announcement.objects.create(
+            title=DEMO_ANNOUNCEMENT_TITLE,
+            category=Announcement.Category.NOTICE,
+            body=(
+                f"依据《{settings.PORTAL_REGULATION_TITLE}》第十一条，{settings.PORTAL_AUTHORITY_NAME}将通过问卷调查、"
+                "电话访谈、实地走访、项目抽查等方式，对资源池内服务商的服务情况进行跟踪评价。"
+                "请各试点企业如实填写满意度评价问卷。"
+            ),
+            created_by=officer,
+        )
+        services.announcement_publish(announcement=notice, by=officer, now=timeline.at(-20))
+        Announcement.objects.create(
+            title="关于征集第二批优秀服务商推荐材料的通知（草稿）",
+            category=Announcement.Category.EXCELLENT,
+            body="草稿：待经办人员发布。",
+            created_by=officer,
+        )
+    name = "2026年度第一批优秀数字化服务商"
+    if not ExcellentBatch.objects.filter(name=name).exists():
+        today = timeline.today
+        batch = ExcellentBatch.objects.create(
+            name=name, period_start=today.replace(month=1, day=1), period_end=today.replace(month=6, day=30)
+        )
+        pool = list(Provider.objects.in_pool().order_by("name")[:3])
+        for rank, provider in enumerate(pool, start=1):
+            ExcellentEntry.objects.create(
+                batch=batch,
+                provider=provider,
+                rank=rank,
+                score=95 - 3 * rank,
+                citation="服务响应及时，试点企业满意度高，项目按期通过评测验收。",
+            )
+        services.excellent_batch_publish(batch=batch, by=approver, now=timeline.at(-10))

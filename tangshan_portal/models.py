@@ -361,3 +361,47 @@ class WorkCalendarDay(models.Model):
 
     def __str__(self):
         return f"{self.date} {self.name}"
+
+
+class Announcement(models.Model):
+    """A notice the bureau publishes on the public portal (Art 13: blacklisting is announced publicly)."""
+
+    class Category(models.TextChoices):
+        NOTICE = "notice", _("Notice")
+        ADMISSION = "admission", _("Resource-pool admission")
+        BLACKLIST = "blacklist", _("Revocation and blacklist")
+        EXCELLENT = "excellent", _("Excellent providers")
+        POLICY = "policy", _("Policy")
+
+    title = models.CharField(_("title"), max_length=200)
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices, default=Category.NOTICE)
+    body = models.TextField(_("text"))
+    published_at = models.DateTimeField(
+        _("published"),
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text=_("Empty while a draft; the announcement is public from this moment on."),
+    )
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    withdrawal_reason = models.TextField(_("reason for withdrawal"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("written by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        verbose_name = _("announcement")
+        verbose_name_plural = _("announcements")
+        permissions = [("publish_announcement", _("Can publish and withdraw announcements"))]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(withdrawn_at__isnull=True) | models.Q(published_at__isnull=False),
+                name="announcement_withdrawn_after_published",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title

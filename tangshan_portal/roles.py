@@ -70,6 +70,12 @@ REGISTRY_WRITE = [
     "enterprises.add_servicecontract",
     "enterprises.change_servicecontract",
 ]
+PUBLIC_READ = [
+    "portal.view_announcement",
+    "evaluations.view_excellentbatch",
+    "evaluations.view_excellententry",
+    "opendata.view_publicchange",
+]
 CASES_READ = [
     "evaluations.view_rectificationcase",
     "evaluations.view_revocationcase",
@@ -92,7 +98,7 @@ SCHEDULES = [
 ROLE_PERMISSIONS = {
     Role.ENTERPRISE: [],
     Role.PROVIDER: [],
-    Role.COUNTY: [*REFERENCE, *REGISTRY_READ, *LEVELS_READ, *CASES_READ, *EVENTS_WRITE],
+    Role.COUNTY: [*REFERENCE, *REGISTRY_READ, *LEVELS_READ, *CASES_READ, *EVENTS_WRITE, *PUBLIC_READ],
     # Deadlines beyond RECTIFICATION_DAYS_MAX need evaluations.extend_rectification_deadline, which no role
     # holds: the system administrator grants it to named senior officers.
     Role.OFFICER: [
@@ -102,6 +108,15 @@ ROLE_PERMISSIONS = {
         *LEVELS_READ,
         *CASES_READ,
         *EVENTS_WRITE,
+        *PUBLIC_READ,
+        "portal.add_announcement",
+        "portal.change_announcement",
+        "portal.publish_announcement",
+        "evaluations.add_excellentbatch",
+        "evaluations.change_excellentbatch",
+        "evaluations.add_excellententry",
+        "evaluations.change_excellententry",
+        "evaluations.delete_excellententry",
         "providers.review_application",
         "providers.acknowledge_registration_change",
         "providers.record_registration_change",
@@ -117,6 +132,8 @@ ROLE_PERMISSIONS = {
         *LEVELS_READ,
         *CASES_READ,
         "evaluations.decide_revocation",
+        "evaluations.publish_excellent_batch",
+        *PUBLIC_READ,
         "complaints.review_appeal",
     ],
     # Assessors see only the enterprises assigned to their institution (evaluations.selectors).
@@ -135,6 +152,8 @@ ROLE_PERMISSIONS = {
         *REFERENCE,
         *REGISTRY_READ,
         *LEVELS_READ,
+        *PUBLIC_READ,
+        "authtoken.view_tokenproxy",
         "portal.view_user",
         "auth.view_group",
         "portal.view_auditevent",
@@ -163,6 +182,10 @@ ROLE_PERMISSIONS = {
         "portal.add_workcalendarday",
         "portal.change_workcalendarday",
         "portal.delete_workcalendarday",
+        # API tokens for other government systems (Art 10(3)), issued to named service accounts.
+        "authtoken.view_tokenproxy",
+        "authtoken.add_tokenproxy",
+        "authtoken.delete_tokenproxy",
         "evaluations.view_surveyitem",
         "evaluations.add_surveyitem",
         "evaluations.change_surveyitem",

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "evaluations",
     "complaints",
     "dossiers",
+    "opendata",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -74,6 +75,10 @@ INSTALLED_APPS = [
     "django_fsm_log",
     "django_celery_beat",
     "django_celery_results",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 
 MIDDLEWARE = [
@@ -262,6 +267,48 @@ LEVEL_STANDARD_FILES = [
         "PORTAL_LEVEL_STANDARD_FILES", [str(BASE_DIR / "evaluations" / "reference" / "digital-level-2024.json")]
     )
 ]
+
+# --- Public portal and open data (Art 10(3), 13) ---------------------------------------------------------
+# Public pages and API answers are cached until public data change (opendata/cache.py); this bounds their age.
+PUBLIC_CACHE_SECONDS = env_int("PORTAL_PUBLIC_CACHE_SECONDS", 600)
+# Open Contracting Data Standard: the prefix registered for this publisher's contract ids (ocid).
+OCDS_OCID_PREFIX = env_str("PORTAL_OCDS_OCID_PREFIX", "ocds-tsgxj-")
+
+REST_FRAMEWORK = {
+    "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.NamespaceVersioning",
+    "DEFAULT_VERSION": "v1",
+    "ALLOWED_VERSIONS": ["v1"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    # These read the rate on each request (DRF's own classes fix it at import).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "opendata.api_permissions.ApiAnonThrottle",
+        "opendata.api_permissions.ApiUserThrottle",
+    ],
+    # Counted in the default cache: Redis, shared by all web nodes, whenever REDIS_URL is set.
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_str("PORTAL_API_ANON_RATE", "120/minute"),
+        "user": env_str("PORTAL_API_USER_RATE", "1200/minute"),
+    },
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": PORTAL_SITE_TITLE + " · open data API",
+    "DESCRIPTION": "Open data of " + PORTAL_AUTHORITY_NAME + " (Art 10(3)): the blacklist, the provider "
+    "resource pool, excellent providers and announcements, and each role's own records.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from the sidecar package, served by the portal itself: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 # Demo accounts are created by `seed_demo` only when this is on (never in production).
 PORTAL_DEMO_PASSWORD = env_str("PORTAL_DEMO_PASSWORD", "Demo-2026-pass")

@@ -1,13 +1,17 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.i18n import set_language
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from complaints.urls_enterprise import enterprise_urls as complaint_enterprise_urls
 from complaints.urls_provider import provider_urls as complaint_provider_urls
 from dossiers import urls as dossier_urls
 from enterprises import urls_contracts, urls_outreach
 from evaluations.urls import provider_urls as case_provider_urls
-from evaluations.urls import public_patterns
+from opendata import urls as opendata_urls
+from opendata.api_urls import api_v1_urls
 from providers import urls as provider_registry_urls
 
 from . import views
@@ -15,7 +19,9 @@ from . import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Without a CSRF token, so that public pages can be cached and shared: choosing the display language
+    # is harmless to forge, and Django's view still only accepts a safe `next` address.
+    path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", views.password_change, name="password_change"),
@@ -58,7 +64,11 @@ urlpatterns = [
         ),
     ),
     path("dossier/", include((dossier_urls.dossier_urls, "dossier"))),
-    path("", include(([*public_patterns[0], *provider_registry_urls.public_urls], public_patterns[1]))),
+    path("", include(([*opendata_urls.public_urls, *provider_registry_urls.public_urls], "public"))),
+    path("downloads/", include((opendata_urls.download_urls, "downloads"))),
+    path("api/v1/", include((api_v1_urls, "v1"))),
+    path("api/schema/", SpectacularAPIView.as_view(api_version="v1"), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
 handler403 = "tangshan_portal.views.permission_denied"

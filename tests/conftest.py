@@ -18,6 +18,17 @@ def pytest_runtest_setup(item):
         pytest.skip("needs DATABASE_URL (PostgreSQL) and REDIS_URL")
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    # Public pages are cached under the newest PublicChange id; a rolled-back test can leave the same id
+    # behind on SQLite, so every test starts with an empty cache.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def officer(db):
     from tangshan_portal.roles import Role

@@ -41,6 +41,8 @@ from evaluations.models import (
     AssessorAssignment,
     BlacklistEntry,
     Evidence,
+    ExcellentBatch,
+    ExcellentEntry,
     LevelAssessment,
     RectificationCase,
     RectificationStatus,
@@ -63,7 +65,7 @@ from providers.selectors import registration_changes_unreported
 from tangshan_portal import demo
 from tangshan_portal.grounds import Art13Ground
 from tangshan_portal.management.commands.seed_demo import LABELS
-from tangshan_portal.models import Attachment, County, DocumentSequence, Notification, Organisation, User
+from tangshan_portal.models import Announcement, Attachment, County, DocumentSequence, Notification, Organisation, User
 from tangshan_portal.roles import STAFF_ROLES, Role
 from tangshan_portal.transitions import TransitionError
 from tests.enforcement import at, travel
@@ -271,6 +273,9 @@ def workflow_snapshot():
 
 
 WORKFLOW_MODELS = (
+    Announcement,
+    ExcellentEntry,
+    ExcellentBatch,
     Attachment,
     TrainingAttendance,
     TrainingSession,

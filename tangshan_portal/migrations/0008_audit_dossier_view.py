@@ -4,15 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal', '0007_workcalendarday'),
+        ("portal", "0007_workcalendarday"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditevent',
-            name='action',
-            field=models.CharField(choices=[('login', 'Login'), ('login_failed', 'Failed login'), ('logout', 'Logout'), ('password_changed', 'Password changed'), ('permission_denied', 'Permission denied'), ('export', 'Export'), ('import', 'Import'), ('download', 'Download'), ('dossier_view', 'Dossier viewed')], db_index=True, max_length=30, verbose_name='action'),
+            model_name="auditevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("login", "Login"),
+                    ("login_failed", "Failed login"),
+                    ("logout", "Logout"),
+                    ("password_changed", "Password changed"),
+                    ("permission_denied", "Permission denied"),
+                    ("export", "Export"),
+                    ("import", "Import"),
+                    ("download", "Download"),
+                    ("dossier_view", "Dossier viewed"),
+                ],
+                db_index=True,
+                max_length=30,
+                verbose_name="action",
+            ),
         ),
     ]

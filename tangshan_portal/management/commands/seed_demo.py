@@ -47,6 +47,8 @@ LABELS = {
     "events": "供需对接会 matchmaking events",
     "intentions": "合作意向 intentions",
     "training_sessions": "培训 training sessions",
+    "announcements": "公告 announcements",
+    "excellent_batches": "优秀服务商批次 excellent-provider batches",
 }
 
 
