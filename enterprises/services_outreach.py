@@ -19,8 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from providers.models import POOL_STATUSES, Provider
-from tangshan_portal.models import Organisation
+from providers.models import POOL_STATUSES
+from providers.selectors import provider_of
 from tangshan_portal.roles import Role
 from tangshan_portal.services import attachment_store, notify
 from tangshan_portal.transitions import TransitionError, log_event, require
@@ -41,17 +41,6 @@ from .models import (
 from .selectors import _is_county_limited, enterprises_visible_to
 
 # --- Who acts ---------------------------------------------------------------------------------------------------
-
-
-def provider_of(user):
-    """The provider the user acts for (an active provider organisation), else None."""
-    if not user.is_authenticated or user.organisation_id is None:
-        return None
-    return Provider.objects.filter(
-        organisation_id=user.organisation_id,
-        organisation__kind=Organisation.Kind.PROVIDER,
-        organisation__is_active=True,
-    ).first()
 
 
 def _acting_provider(by):

@@ -3,8 +3,8 @@ each as CSV, XLSX and JSON.
 
 What a file holds is decided by opendata.selectors, so a download never shows more or less than the pages.
 
-Versions and generation time. A file is cached under the public data version (opendata.models.PublicVersion;
-for the resource pool also a fingerprint of the signed contracts, from which "counties served" is derived).
+Versions and generation time. A file is cached under the public data version (opendata.models.PublicVersion),
+which signed contracts move too, because "counties served" is derived from them.
 The first export of a version fixes its generation time (`dataset_stamp`); every file of that version carries
 it and holds exactly the data of that moment, because any change of them makes a new version.
 An approved blacklist entry therefore appears in the next download, whatever was cached before.
@@ -24,7 +24,6 @@ from io import BytesIO
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Max
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -35,7 +34,6 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from enterprises.models import ContractStatus, ServiceContract
 from tangshan_portal.grounds import ART13_CONSEQUENCE
 
 from . import selectors
@@ -96,7 +94,6 @@ class Dataset:
     queryset: Callable
     rows: Callable
     legal_basis: Callable
-    follows_contracts: bool = False
 
     def count(self):
         return self.queryset().count()
@@ -313,7 +310,6 @@ DATASETS = {
         queryset=_pool,
         rows=_provider_rows,
         legal_basis=_pool_basis,
-        follows_contracts=True,
     ),
 }
 
@@ -322,14 +318,7 @@ DATASETS = {
 
 
 def dataset_version(dataset):
-    version = str(public_version())
-    if dataset.follows_contracts:
-        signed = ServiceContract.objects.exclude(status=ContractStatus.DRAFT).aggregate(
-            n=Count("id"), last=Max("updated_at")
-        )
-        last = signed["last"].timestamp() if signed["last"] else 0
-        version += f"-{signed['n']}-{last}"
-    return version
+    return str(public_version())
 
 
 def _timeout():

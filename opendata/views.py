@@ -100,8 +100,7 @@ def blacklist_detail(request, pk):
 def _with_counties(providers):
     served = selectors.counties_served(providers)
     for provider in providers:
-        # Once each: the selector's DISTINCT can repeat a county when the contracts' default ordering adds a column.
-        provider.counties = list({county.pk: county for county in served.get(provider.pk, [])}.values())
+        provider.counties = served.get(provider.pk, [])
     return providers
 
 

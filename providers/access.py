@@ -8,9 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
-from tangshan_portal.models import Organisation
-
-from .models import Provider, ProviderApplication
+from .selectors import applications_of, provider_of
 
 
 def provider_staff_required(view):
@@ -20,17 +18,9 @@ def provider_staff_required(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        organisation_id = request.user.organisation_id
-        provider = None
-        if organisation_id is not None:
-            own = {
-                "organisation_id": organisation_id,
-                "organisation__kind": Organisation.Kind.PROVIDER,
-                "organisation__is_active": True,
-            }
-            provider = Provider.objects.filter(**own).first()
-            if provider is None and ProviderApplication.objects.filter(**own).exists():
-                return redirect("provider:application_status")
+        provider = provider_of(request.user)
+        if provider is None and applications_of(request.user).exists():
+            return redirect("provider:application_status")
         if provider is None:
             raise PermissionDenied(_("This page is for the staff of a service provider."))
         return view(request, provider, *args, **kwargs)

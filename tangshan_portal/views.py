@@ -8,7 +8,7 @@ from django.contrib.auth.forms import PasswordChangeForm
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import Http404, HttpResponseServerError, JsonResponse
+from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
 from django.urls import reverse
@@ -127,7 +127,3 @@ def notification_read(request, pk):
     if target := _local_path(notification.link, request):
         return redirect(target)
     return redirect(_local_path(request.POST.get("next", ""), request) or reverse("notifications"))
-
-
-def not_built_yet(request, *args, **kwargs):
-    raise Http404
