@@ -9,9 +9,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_DEBUG=0 \
     DJANGO_MEDIA_ROOT=/data/media
 
-# gettext: compilemessages; fonts-noto-cjk + libharfbuzz-subset0: Chinese text in rendered PDF documents.
+# gettext: compilemessages; fonts-noto-cjk + libharfbuzz-subset0: Chinese text in rendered PDF documents;
+# libpango-1.0-0 + libpangoft2-1.0-0: WeasyPrint's text layout (official documents as PDF).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends gettext fonts-noto-cjk libharfbuzz-subset0 \
+       libpango-1.0-0 libpangoft2-1.0-0 \
     && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --system --create-home --uid 10001 --user-group portal

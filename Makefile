@@ -11,8 +11,10 @@ SHELL := /bin/bash
 #   gettext                          compilemessages
 #   chromium, fonts-noto-cjk         browser tests and Chinese glyphs
 #   libharfbuzz-subset0              fast CJK font subsetting for PDF rendering
+#   libpango-1.0-0, libpangoft2-1.0-0  WeasyPrint (official documents as PDF)
+#   poppler-utils                    pdffonts and pdftoppm, with which the tests check the PDFs
 #   python3-venv                     the .venv
-DEBIAN_PACKAGES := gettext chromium fonts-noto-cjk libharfbuzz-subset0 python3-venv
+DEBIAN_PACKAGES := gettext chromium fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 poppler-utils python3-venv
 # CI only: `docker-compose config` without an engine, psql/createdb, redis-cli.
 DEBIAN_PACKAGES_CI := $(DEBIAN_PACKAGES) docker-compose postgresql-client redis-tools
 
@@ -26,7 +28,7 @@ PYTEST_ARGS ?=
 RUNTIME_STAMP := $(VENV)/.installed-requirements
 DEV_STAMP := $(VENV)/.installed-requirements-dev
 
-.PHONY: help run test lint compose-check bench-sweep bench-public debian-packages venv venv-dev messages migrate seed \
+.PHONY: help run test lint compose-check bench-sweep bench-public bench-documents bench-imports debian-packages venv venv-dev messages migrate seed \
 	print-debian-packages print-debian-packages-ci
 
 help:
@@ -38,6 +40,8 @@ help:
 	@echo "make bench-sweep    deadline-sweep benchmark on a throwaway PostgreSQL database (BENCH_SIZES='10000 100000',"
 	@echo "                    BENCH_DATABASE_URL=postgres://user@host:5432/postgres); results in bench/results/"
 	@echo "make bench-public   the public blacklist page and API under load with gunicorn (BENCH_PUBLIC_SIZES='1000 10000')"
+	@echo "make bench-documents  time per official document kind and for dossiers of BENCH_DOCUMENT_PAGES='5 10 20 40' pages"
+	@echo "make bench-imports  registry XLSX imports against bulk_create (BENCH_IMPORT_SIZES='1000 5000 10000')"
 
 debian-packages:
 	@bin/ensure-debian-packages $(DEBIAN_PACKAGES)
@@ -106,3 +110,18 @@ BENCH_PUBLIC_SIZES ?= 1000 10000
 
 bench-public: venv
 	$(PY) bench/public_load.py --sizes $(BENCH_PUBLIC_SIZES) $(if $(BENCH_DATABASE_URL),--database-url '$(BENCH_DATABASE_URL)')
+
+# Time per official document kind (issued from the demo data) and for enterprise dossiers of about these many
+# pages, as ratios to a one-line WeasyPrint page in the same run. Its own throwaway SQLite database (rendering
+# dominates; the database part is reported). About three minutes.
+BENCH_DOCUMENT_PAGES ?= 5 10 20 40
+
+bench-documents: venv
+	$(PY) bench/documents.py --pages $(BENCH_DOCUMENT_PAGES)
+
+# Registry imports (providers, enterprises) as ratios to a bulk_create of the same rows, at growing sizes; its own
+# throwaway database portal_imports_bench. About seven minutes for the default sizes.
+BENCH_IMPORT_SIZES ?= 1000 5000 10000
+
+bench-imports: venv
+	$(PY) bench/imports.py --sizes $(BENCH_IMPORT_SIZES) $(if $(BENCH_DATABASE_URL),--database-url '$(BENCH_DATABASE_URL)')

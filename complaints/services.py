@@ -20,11 +20,13 @@ from evaluations.models import (
 )
 from evaluations.services import CaseError
 from providers.models import POOL_STATUSES, Provider, ProviderStatus
+from tangshan_portal.documents import issue_after_commit
 from tangshan_portal.roles import Role
 from tangshan_portal.services import attachment_store, notify, upload_check
 from tangshan_portal.transitions import locked, log_event, require_transition
 from tangshan_portal.workdays import add_working_days
 
+from .documents import appeal_decision_pdf
 from .models import (
     CATEGORY_GROUNDS,
     PENDING_APPEAL_STATUSES,
@@ -380,6 +382,7 @@ def appeal_uphold(*, appeal, by, decision, new_deadline=None, now=None):
     appeal.uphold(by=by, description=decision.strip())
     appeal.save()
     _tell_appellant(appeal, _("Your appeal was upheld"))
+    issue_after_commit(appeal_decision_pdf, appeal, by)
     return appeal
 
 
@@ -397,6 +400,7 @@ def appeal_reject(*, appeal, by, decision, now=None):
     if appeal.appeal_type == AppealType.REVOCATION:
         enforcement.blacklist_mark_under_appeal(revocation=appeal.target, under_appeal=False)
     _tell_appellant(appeal, _("Your appeal was rejected"))
+    issue_after_commit(appeal_decision_pdf, appeal, by)
     return appeal
 
 

@@ -1,70 +1,69 @@
 """The one-enterprise-one-dossier page (Art 6(2)): one page that gathers an enterprise's profile, digital-level
-history, diagnoses, deep surveys, contracts, matchmaking and training.
+history, diagnoses, deep surveys, contracts, matchmaking and training — and its PDF, built in the background.
 
 Who may see how much is decided by dossiers.selectors.dossier_access; everyone else gets 404. The dossier
 holds trade secrets (Art 10(1)), so every view by someone other than the enterprise itself is audited and the
-page is never cached."""
+page is never cached. Asking for the PDF is a read of the dossier too and is audited the same way."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from enterprises.access import enterprise_staff_required
 from enterprises.models import PilotEnterprise
-from providers.models import Provider
 from tangshan_portal.audit import record_event
-from tangshan_portal.models import AuditEvent, Organisation
+from tangshan_portal.jobs import job_start, jobs_of
+from tangshan_portal.models import AuditEvent, BackgroundJob
 
-from .selectors import DOSSIER_CONTRACTS, dossier_access, dossier_build, dossier_is_own
+from .documents import dossier_context
+from .selectors import dossier_access, dossier_is_own
 
 AUDIT_ACTION = AuditEvent.Action.DOSSIER_VIEW
 
-# The regulation's own wording, quoted where the page rests on it.
-ART_6_1_TARGET = "确保系统能够正常运行并达到二级及以上标准。"
-ART_6_2_DOSSIER = "整合生产流程、供应链数据、知识产权等核心信息，形成“一企一档”，为政府决策与企业转型提供数据支撑。"
-ART_10_1_PROTECTION = (
-    "收集数据遵循最小必要原则，经授权后进行，存储加密并设访问权限，"
-    "按约定用途使用，共享需书面同意，结束服务及时安全销毁。"
-)
-ART_14_FEES = "服务商被清退或未通过验收的，不予支付服务费用，试点企业有权追回该项目预付款项。"
+
+def _audit(request, enterprise, access, **detail):
+    if not dossier_is_own(request.user, enterprise):
+        record_event(AUDIT_ACTION, request=request, obj=enterprise, access=access, **detail)
 
 
 def _render(request, enterprise, access):
-    own = dossier_is_own(request.user, enterprise)
-    if not own:
-        record_event(AUDIT_ACTION, request=request, obj=enterprise, access=access)
-    provider = None
-    if access == DOSSIER_CONTRACTS:
-        provider = Provider.objects.filter(
-            organisation_id=request.user.organisation_id, organisation__kind=Organisation.Kind.PROVIDER
-        ).first()
-    return render(
-        request,
-        "dossiers/detail.html",
-        {
-            "enterprise": enterprise,
-            "dossier": dossier_build(request.user, enterprise, access),
-            "own": own,
-            "provider": provider,
-            "art_6_1_target": ART_6_1_TARGET,
-            "art_6_2_dossier": ART_6_2_DOSSIER,
-            "art_10_1_protection": ART_10_1_PROTECTION,
-            "art_14_fees": ART_14_FEES,
-        },
+    _audit(request, enterprise, access)
+    return render(request, "dossiers/detail.html", dossier_context(enterprise, request.user))
+
+
+def _start_pdf(request, enterprise, access):
+    """Start the PDF job and send the user to its progress page. A second click while the first PDF is still
+    being made leads to the same job instead of rendering the same dossier twice."""
+    _audit(request, enterprise, access, format="pdf")
+    job = (
+        jobs_of(request.user)
+        .filter(
+            kind=BackgroundJob.Kind.DOSSIER_PDF,
+            status__in=[BackgroundJob.Status.QUEUED, BackgroundJob.Status.RUNNING],
+            params__enterprise=enterprise.pk,
+        )
+        .first()
     )
+    if job is None:
+        job = job_start(kind=BackgroundJob.Kind.DOSSIER_PDF, by=request.user, params={"enterprise": enterprise.pk})
+    return redirect("job_status", pk=job.pk)
+
+
+def _visible_enterprise(request, pk):
+    enterprise = get_object_or_404(PilotEnterprise.objects.select_related("county"), pk=pk)
+    access = dossier_access(request.user, enterprise)
+    if access is None:
+        raise Http404
+    return enterprise, access
 
 
 @never_cache
 @require_GET
 @login_required
 def detail(request, pk):
-    enterprise = get_object_or_404(PilotEnterprise.objects.select_related("county"), pk=pk)
-    access = dossier_access(request.user, enterprise)
-    if access is None:
-        raise Http404
-    return _render(request, enterprise, access)
+    return _render(request, *_visible_enterprise(request, pk))
 
 
 @never_cache
@@ -75,3 +74,18 @@ def own_dossier(request, enterprise):
     if access is None:
         raise Http404
     return _render(request, enterprise, access)
+
+
+@require_POST
+@login_required
+def pdf(request, pk):
+    return _start_pdf(request, *_visible_enterprise(request, pk))
+
+
+@require_POST
+@enterprise_staff_required
+def own_dossier_pdf(request, enterprise):
+    access = dossier_access(request.user, enterprise)
+    if access is None:
+        raise Http404
+    return _start_pdf(request, enterprise, access)

@@ -17,6 +17,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from tangshan_portal.admin import ReadOnlyAdmin as BaseReadOnlyAdmin
 from tangshan_portal.admin import ScopedAdminMixin
 from tangshan_portal.audit import record_event
 from tangshan_portal.models import AuditEvent, County
@@ -52,15 +53,8 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
-class ReadOnlyAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class ReadOnlyAdmin(ScopedAdminMixin, BaseReadOnlyAdmin):
+    pass
 
 
 class AttachmentsAdminMixin:

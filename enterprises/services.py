@@ -9,9 +9,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from providers.models import ProviderStatus
+from tangshan_portal.documents import issue_after_commit
 from tangshan_portal.services import attachment_store, notify
 from tangshan_portal.transitions import TransitionError, log_event
 
+from .documents import internal_acceptance_pdf
 from .models import (
     ACTIVE_CONTRACT_STATUSES,
     ChangeRequest,
@@ -724,6 +726,8 @@ def internal_acceptance_sign(*, acceptance, by):
         key=f"internal_acceptance:{acceptance.pk}:signed",
         link=f"/provider/contracts/{contract.pk}/",
     )
+    # The enterprise's signature is the second one: the record is complete and certified.
+    issue_after_commit(internal_acceptance_pdf, acceptance, by)
     return acceptance
 
 

@@ -22,6 +22,45 @@ class EvaluationsConfig(AppConfig):
         register_assigned_enterprises(_assigned_enterprises)
         post_migrate.connect(_default_survey_items, sender=self, dispatch_uid="evaluations_survey_items")
         post_migrate.connect(_level_standards, sender=self, dispatch_uid="evaluations_level_standards")
+        _register_due_documents()
+
+
+def _register_due_documents():
+    """The decided records that must carry a document; the sweep issues any that a decision failed to."""
+    from tangshan_portal.documents import register_due_documents
+    from tangshan_portal.models import IssuedDocument
+
+    from . import documents
+    from .models import BlacklistEntry, ExcellentBatch, LevelAssessment, RectificationCase, RevocationCase
+
+    kind = IssuedDocument.Kind
+    register_due_documents(
+        kind.RECTIFICATION_NOTICE,
+        lambda: RectificationCase.objects.exclude(document_number="").exclude(deadline=None).exclude(status="draft"),
+        documents.rectification_notice_pdf,
+    )
+    register_due_documents(
+        kind.REVOCATION_DECISION,
+        lambda: RevocationCase.objects.filter(status="approved").exclude(decision_number="").exclude(decided_at=None),
+        documents.revocation_decision_pdf,
+    )
+    register_due_documents(
+        kind.BLACKLIST_ANNOUNCEMENT,
+        lambda: BlacklistEntry.objects.exclude(status=BlacklistEntry.Status.REMOVED).exclude(published_at=None),
+        documents.blacklist_announcement_pdf,
+    )
+    register_due_documents(
+        kind.EXCELLENT_LIST,
+        lambda: ExcellentBatch.objects.filter(status=ExcellentBatch.Status.PUBLISHED).exclude(published_at=None),
+        documents.excellent_list_pdf,
+    )
+    register_due_documents(
+        kind.EVALUATION_ACCEPTANCE,
+        lambda: LevelAssessment.objects.filter(
+            kind=LevelAssessment.Kind.ACCEPTANCE, status=LevelAssessment.Status.FINAL, contract__isnull=False
+        ).exclude(acceptance_passed=None),
+        documents.evaluation_acceptance_pdf,
+    )
 
 
 def _default_survey_items(sender, using, **kwargs):

@@ -17,12 +17,14 @@ from enterprises.models import ServiceContract
 from enterprises.services import contracts_terminate_for_revocation
 from providers.models import POOL_STATUSES, Provider, ProviderStatus
 from providers.services import provider_follow_cases, provider_revoke
+from tangshan_portal.documents import issue_after_commit
 from tangshan_portal.grounds import ART13_CONSEQUENCE, Art13Ground, cite_art12, cite_art13
 from tangshan_portal.roles import Role
 from tangshan_portal.services import attachment_store, document_number_allocate, notify, upload_check
 from tangshan_portal.transitions import TransitionError, locked, log_event, require, require_transition
 
 from . import selectors
+from .documents import blacklist_announcement_pdf, rectification_notice_pdf, revocation_decision_pdf
 from .models import (
     OPEN_RECTIFICATION_STATUSES,
     RUNNING_DEADLINE_STATUSES,
@@ -231,6 +233,7 @@ def rectification_order(*, case, by, deadline=None, extension_reason="", now=Non
         dedup_key=f"rectification:{case.pk}:ordered",
     )
     _sync_standing(case, by=by, reason=_("Rectification ordered: %(number)s") % {"number": case.document_number})
+    issue_after_commit(rectification_notice_pdf, case, by)
     return case
 
 
@@ -759,6 +762,8 @@ def revocation_approve(*, revocation, by, reason, now=None):
             link=f"/provider/revocations/{revocation.pk}/",
             dedup_key=f"revocation:{revocation.pk}:decided",
         )
+    issue_after_commit(revocation_decision_pdf, revocation, by)
+    issue_after_commit(blacklist_announcement_pdf, entry, by)
     return revocation
 
 
@@ -975,8 +980,10 @@ def revocation_reverse(*, revocation, by, reason, now=None):
 def blacklist_mark_under_appeal(*, revocation, under_appeal):
     """The public entry shows “申诉中” while an appeal against it is pending, and returns to published after."""
     # Saved row by row (at most one) so that updated_at and the public change feed see the change.
-    for entry in BlacklistEntry.objects.select_for_update().filter(revocation=revocation).exclude(
-        status=BlacklistEntry.Status.REMOVED
+    for entry in (
+        BlacklistEntry.objects.select_for_update()
+        .filter(revocation=revocation)
+        .exclude(status=BlacklistEntry.Status.REMOVED)
     ):
         entry.status = BlacklistEntry.Status.UNDER_APPEAL if under_appeal else BlacklistEntry.Status.PUBLISHED
         entry.save(update_fields=["status", "updated_at"])

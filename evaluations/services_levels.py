@@ -16,10 +16,12 @@ from django.utils.translation import gettext as _
 
 from enterprises.models import ContractStatus, PilotEnterprise, ServiceContract
 from enterprises.services import contract_fail_acceptance
+from tangshan_portal.documents import issue_after_commit
 from tangshan_portal.models import Organisation
 from tangshan_portal.services import notify
 from tangshan_portal.transitions import TransitionError, log_event, require
 
+from .documents import evaluation_acceptance_pdf
 from .models import (
     AssessorAssignment,
     LevelAssessment,
@@ -452,4 +454,5 @@ def acceptance_decide(*, assessment, by, passed, reason):
                 dedup_key=f"acceptance:{assessment.pk}:{organisation.pk}",
                 organisation=organisation,
             )
+    issue_after_commit(evaluation_acceptance_pdf, assessment, by)
     return assessment

@@ -11,7 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from evaluations.documents import excellent_list_pdf
 from evaluations.models import ExcellentBatch
+from tangshan_portal.documents import issue_after_commit
 from tangshan_portal.models import Announcement
 from tangshan_portal.transitions import TransitionError, locked, log_event, require
 
@@ -130,4 +132,5 @@ def excellent_batch_publish(*, batch, by, now=None):
         published_at=now,
         created_by=by,
     )
+    issue_after_commit(excellent_list_pdf, batch, by)
     return batch

@@ -5,10 +5,12 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Permission
 from django.db.models import Q
 from django.http import Http404
+from django.urls import reverse
 from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from .models import AuditEvent, County, Organisation, Scenario, User, WorkCalendarDay
+from .models import AuditEvent, BackgroundJob, County, IssuedDocument, Organisation, Scenario, User, WorkCalendarDay
 from .roles import INDIVIDUAL_PERMISSIONS
 
 admin.site.site_header = _("Provider supervision — administration")
@@ -132,12 +134,8 @@ class UserAdmin(DjangoUserAdmin):
         return False
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["at", "actor_username", "action", "success", "object_repr", "ip_address", "path"]
-    list_filter = ["action", "success"]
-    search_fields = ["actor_username", "object_repr", "ip_address", "path"]
-    date_hierarchy = "at"
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records that are written only by the services (or never after their creation): nobody edits them here."""
 
     def has_add_permission(self, request):
         return False
@@ -147,6 +145,14 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "actor_username", "action", "success", "object_repr", "ip_address", "path"]
+    list_filter = ["action", "success"]
+    search_fields = ["actor_username", "object_repr", "ip_address", "path"]
+    date_hierarchy = "at"
 
 
 class WorkCalendarDayForm(forms.ModelForm):
@@ -182,3 +188,51 @@ class WorkCalendarDayAdmin(admin.ModelAdmin):
     @admin.display(description=_("weekday"), ordering="date")
     def weekday(self, obj):
         return date_format(obj.date, "l")
+
+
+@admin.register(IssuedDocument)
+class IssuedDocumentAdmin(ReadOnlyAdmin):
+    """The register of issued documents: read-only (a corrected document is a new issue, made by the service
+    that decided), the file downloaded through the audited document view."""
+
+    list_display = ["issued_at", "kind", "document_number", "title", "pages", "issued_by", "pdf_link"]
+    list_filter = ["kind", ("issued_at", admin.DateFieldListFilter)]
+    search_fields = ["title", "document_number", "verification_code", "sha256"]
+    date_hierarchy = "issued_at"
+    list_select_related = ["issued_by"]
+    fields = [
+        "kind",
+        "title",
+        "document_number",
+        "authority",
+        "issued_at",
+        "issued_by",
+        "recipients",
+        "pages",
+        "size",
+        "verification_code",
+        "sha256",
+        "pdf_link",
+        "verify_link",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("PDF"))
+    def pdf_link(self, obj):
+        url = reverse("document_download", args=[obj.verification_code])
+        return format_html('<a href="{}">{}</a>', url, _("Download"))
+
+    @admin.display(description=_("verification page"))
+    def verify_link(self, obj):
+        url = reverse("verify_document", args=[obj.verification_code])
+        return format_html('<a href="{}">{}</a>', url, url)
+
+
+@admin.register(BackgroundJob)
+class BackgroundJobAdmin(ReadOnlyAdmin):
+    """For the system administrator: what ran, for whom, and why it failed."""
+
+    list_display = ["created_at", "kind", "status", "requested_by", "done_steps", "total_steps", "finished_at"]
+    list_filter = ["kind", "status"]
+    list_select_related = ["requested_by"]
+    readonly_fields = [f.name for f in BackgroundJob._meta.fields]

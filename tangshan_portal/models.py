@@ -167,6 +167,8 @@ class AuditEvent(models.Model):
         DOWNLOAD = "download", _("Download")
         # Confidential pages (Art 10(1)): who read an enterprise's dossier, and with which access.
         DOSSIER_VIEW = "dossier_view", _("Dossier viewed")
+        # Official documents: issued (the PDF was stored) and read by someone other than the bureau.
+        DOCUMENT_ISSUED = "document_issued", _("Document issued")
 
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
@@ -405,3 +407,143 @@ class Announcement(models.Model):
 
     def __str__(self):
         return self.title
+
+
+def issued_document_path(instance, filename):
+    # Named by the printed verification code (never by user input); the year keeps directories small.
+    return f"documents/{instance.issued_at:%Y}/{instance.verification_code}.pdf"
+
+
+class IssuedDocument(models.Model):
+    """An official document as issued: the exact PDF bytes, their SHA-256 and the verification code printed on
+    the page (see tangshan_portal.documents for why the two differ). Never deleted, never changed: a corrected
+    document is a new issue."""
+
+    class Kind(models.TextChoices):
+        RECTIFICATION_NOTICE = "rectification_notice", _("Rectification notice")
+        REVOCATION_DECISION = "revocation_decision", _("Revocation decision")
+        BLACKLIST_ANNOUNCEMENT = "blacklist_announcement", _("Blacklist announcement")
+        APPEAL_DECISION = "appeal_decision", _("Appeal decision")
+        EXCELLENT_LIST = "excellent_list", _("Excellent-provider list")
+        DOSSIER = "dossier", _("Enterprise dossier")
+        INTERNAL_ACCEPTANCE = "internal_acceptance", _("Internal acceptance certificate")
+        EVALUATION_ACCEPTANCE = "evaluation_acceptance", _("Evaluation acceptance certificate")
+
+    # Kinds whose content is published anyway: the verify page may offer the file itself. The others
+    # concern one provider or enterprise and the verify page only confirms that they exist.
+    PUBLIC_KINDS = frozenset({Kind.BLACKLIST_ANNOUNCEMENT, Kind.EXCELLENT_LIST})
+
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices, db_index=True)
+    title = models.CharField(_("title"), max_length=200)
+    document_number = models.CharField(_("document number"), max_length=40, blank=True, db_index=True)
+    verification_code = models.CharField(_("verification code"), max_length=32, unique=True, editable=False)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, unique=True, editable=False)
+    file = models.FileField(_("file"), upload_to=issued_document_path, max_length=200)
+    pages = models.PositiveIntegerField(_("pages"))
+    size = models.PositiveBigIntegerField(_("size"))
+    content_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.PROTECT, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("issued by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    issued_at = models.DateTimeField(_("issued"), db_index=True)
+    authority = models.CharField(_("issuing authority"), max_length=100)
+    # The organisations the document is addressed to (the provider of a notice, both parties of a
+    # certificate): they may download it; the bureau always may.
+    recipients = models.ManyToManyField(
+        "portal.Organisation", verbose_name=_("recipients"), blank=True, related_name="issued_documents"
+    )
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        verbose_name = _("issued document")
+        verbose_name_plural = _("issued documents")
+        indexes = [models.Index(fields=["content_type", "object_id"], name="issueddoc_target_idx")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(sha256__regex=r"^[0-9a-f]{64}$"), name="issueddoc_sha256_hex"),
+            models.CheckConstraint(
+                condition=models.Q(verification_code__regex=r"^[0-9a-f]{32}$"), name="issueddoc_code_hex"
+            ),
+            models.CheckConstraint(condition=models.Q(pages__gte=1), name="issueddoc_pages_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.document_number or self.title} ({self.verification_code})"
+
+    @property
+    def is_public(self):
+        return self.kind in self.PUBLIC_KINDS
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Issued documents are kept for ever.")
+
+
+class BackgroundJob(models.Model):
+    """Work too long for a request (a dossier PDF, a large import) run by a Celery task, with progress the
+    requester's page shows. The task receives only the id (DESIGN.md): the row is the job's whole state."""
+
+    class Kind(models.TextChoices):
+        DOSSIER_PDF = "dossier_pdf", _("Dossier PDF")
+        IMPORT = "import", _("Import")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    # What the job works on, e.g. {"enterprise": 3} or {"model": "providers.provider", "rows": 10000}.
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    # An uploaded file the job reads (an import); kept with the job so the audit can point at it.
+    input_file = models.FileField(_("input file"), upload_to="jobs/%Y/%m/", max_length=200, blank=True)
+    done_steps = models.PositiveIntegerField(_("done"), default=0)
+    total_steps = models.PositiveIntegerField(_("total"), default=0)
+    stage = models.CharField(_("stage"), max_length=100, blank=True)
+    # The outcome: counts, or row-level errors of a refused import.
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    document = models.ForeignKey(
+        IssuedDocument, verbose_name=_("document"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["queued", "running", "done", "failed"]), name="job_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(done_steps__lte=models.F("total_steps")) | models.Q(total_steps=0),
+                name="job_progress_bounded",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def percent(self):
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.total_steps:
+            return 0
+        return int(100 * self.done_steps / self.total_steps)
+
+    @property
+    def finished(self):
+        return self.status in (self.Status.DONE, self.Status.FAILED)

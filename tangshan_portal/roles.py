@@ -89,6 +89,9 @@ CASES_READ = [
     "complaints.view_appeal",
     "django_fsm_log.view_statelog",
 ]
+# The register of issued documents, bureau-wide: county users see their county's cases but not this register,
+# which has no county scope.
+DOCUMENTS_READ = ["portal.view_issueddocument"]
 SCHEDULES = [
     f"django_celery_beat.{action}_{model}"
     for model in ("periodictask", "crontabschedule", "intervalschedule", "clockedschedule", "solarschedule")
@@ -107,6 +110,7 @@ ROLE_PERMISSIONS = {
         *REGISTRY_WRITE,
         *LEVELS_READ,
         *CASES_READ,
+        *DOCUMENTS_READ,
         *EVENTS_WRITE,
         *PUBLIC_READ,
         "portal.add_announcement",
@@ -131,6 +135,7 @@ ROLE_PERMISSIONS = {
         *REGISTRY_READ,
         *LEVELS_READ,
         *CASES_READ,
+        *DOCUMENTS_READ,
         "evaluations.decide_revocation",
         "evaluations.publish_excellent_batch",
         *PUBLIC_READ,
@@ -160,11 +165,13 @@ ROLE_PERMISSIONS = {
         "portal.view_notification",
         "portal.view_documentsequence",
         *CASES_READ,
+        *DOCUMENTS_READ,
         "django_celery_beat.view_periodictask",
     ],
     # The system administrator keeps accounts, reference data and schedules, and decides no case.
     Role.SYSADMIN: [
         "portal.view_user",
+        "portal.view_backgroundjob",
         "portal.add_user",
         "portal.change_user",
         "auth.view_permission",

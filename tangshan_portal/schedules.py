@@ -11,6 +11,8 @@ PERIODIC_TASKS = {
     "check deadlines (Art 12-13)": ("evaluations.check_deadlines", 3600),
     # Admissions take effect the day after their public notice ends (Art 2).
     "admit after public notice (Art 2)": ("providers.admit_after_notice", 3600),
+    # A document whose issuance failed right after its decision (tangshan_portal.documents) is issued here.
+    "issue missing documents": ("portal.issue_missing_documents", 900),
 }
 
 

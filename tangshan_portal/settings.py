@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    # Admin XLSX import/export (issue 7); its templates and static files need the app installed.
+    "import_export",
     "drf_spectacular_sidecar",
 ]
 
@@ -225,6 +227,13 @@ PORTAL_SITE_TITLE = env_str("PORTAL_SITE_TITLE", "唐山市中小企业数字化
 PORTAL_REGULATION_TITLE = env_str(
     "PORTAL_REGULATION_TITLE", "唐山市中小企业数字化转型试点城市数字化服务商管理规范（试行）"
 )
+# The address printed on official documents next to their verification code (/verify/<code>/). Without the
+# variable: the development server, or https:// and the first public host name of the deployment.
+_PUBLIC_HOSTS = [h for h in ALLOWED_HOSTS if h not in ("127.0.0.1", "localhost", "[::1]", "*")]
+PORTAL_PUBLIC_URL = env_str(
+    "PORTAL_PUBLIC_URL",
+    "http://127.0.0.1:8000" if DEBUG or not _PUBLIC_HOSTS else f"https://{_PUBLIC_HOSTS[0].lstrip('.')}",
+).rstrip("/")
 # The county-level divisions: a JSON file of [{"code": "130202", "name": "路南区"}, ...].
 PORTAL_COUNTIES_FILE = Path(
     env_str("PORTAL_COUNTIES_FILE", str(BASE_DIR / "tangshan_portal" / "reference" / "counties-130200.json"))
@@ -273,6 +282,24 @@ LEVEL_STANDARD_FILES = [
 PUBLIC_CACHE_SECONDS = env_int("PORTAL_PUBLIC_CACHE_SECONDS", 600)
 # Open Contracting Data Standard: the prefix registered for this publisher's contract ids (ocid).
 OCDS_OCID_PREFIX = env_str("PORTAL_OCDS_OCID_PREFIX", "ocds-tsgxj-")
+
+# --- Registry import and export (XLSX, tangshan_portal/imports.py) ------------------------------------------
+# A file with more data rows than this is checked and imported by a background job whose page shows the
+# progress; 0 imports every file in the request.
+IMPORT_ASYNC_ROWS = env_int("PORTAL_IMPORT_ASYNC_ROWS", 2000)
+# The registry admins check their own permissions (RegistryResource.import_permissions); these make any other
+# admin that uses the library's mixins ask for a permission too, instead of the library's "anyone with admin
+# access".
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+# The audit log records every import; a LogEntry per imported row would swamp the admin history.
+IMPORT_EXPORT_SKIP_ADMIN_LOG = True
+# Between the preview and the confirmation the file waits in the cache (Redis in production): any web node can
+# confirm it, and an abandoned preview, with its contact data, expires instead of staying in a temp folder.
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
+# Off on purpose: the library's escaping deletes the leading "=" (changing the data) and leaves "+", "-", "@";
+# TextXLSX writes every text cell as text instead, so no formula can run.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 
 REST_FRAMEWORK = {
     "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.NamespaceVersioning",

@@ -21,3 +21,19 @@ def record_worker_heartbeat():
 def send_notifications():
     """Drains the outbox; each row also carries its own retry schedule, so a failed run loses nothing."""
     return services.notifications_send_pending()
+
+
+@shared_task(name="portal.run_job", acks_late=True)
+def run_job(job_id):
+    """A dossier PDF or a large import (tangshan_portal.jobs); the row carries everything the runner needs."""
+    from .jobs import job_run
+
+    return job_run(job_id)
+
+
+@shared_task(name="portal.issue_missing_documents")
+def issue_missing_documents():
+    """The safety net behind issue_after_commit: no decided record stays without its document."""
+    from .documents import documents_issue_missing
+
+    return documents_issue_missing()

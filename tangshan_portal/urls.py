@@ -14,7 +14,7 @@ from opendata import urls as opendata_urls
 from opendata.api_urls import api_v1_urls
 from providers import urls as provider_registry_urls
 
-from . import views
+from . import views, views_documents
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -31,6 +31,13 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("admin/", admin.site.urls),
+    # Anyone can check a printed code or a file's SHA-256 against the register of issued documents.
+    path("verify/", views_documents.verify_start, name="verify_start"),
+    path("verify/<str:code>/", views_documents.verify_document, name="verify_document"),
+    path("verify/<str:code>/download/", views_documents.verify_document_download, name="verify_document_download"),
+    path("documents/", views_documents.documents_mine, name="documents_mine"),
+    path("documents/<str:code>/", views_documents.document_download, name="document_download"),
+    path("jobs/<int:pk>/", views_documents.job_status, name="job_status"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/<int:pk>/read/", views.notification_read, name="notification_read"),
     # The provider's pages come from two apps but share one namespace: the URL conf is where apps meet.

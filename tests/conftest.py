@@ -29,6 +29,12 @@ def _empty_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path_factory):
+    # Decisions issue their documents after commit; the PDFs of a test run never land in var/media.
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+
+
 @pytest.fixture
 def officer(db):
     from tangshan_portal.roles import Role

@@ -6,70 +6,111 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('evaluations', '0004_levelstandard_levelscenario_levelitem_and_more'),
-        ('providers', '0002_product_productpricechange_providerapplication_and_more'),
+        ("evaluations", "0004_levelstandard_levelscenario_levelitem_and_more"),
+        ("providers", "0002_product_productpricechange_providerapplication_and_more"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='blacklistentry',
-            name='updated_at',
-            field=models.DateTimeField(auto_now=True, db_index=True, verbose_name='updated'),
+            model_name="blacklistentry",
+            name="updated_at",
+            field=models.DateTimeField(auto_now=True, db_index=True, verbose_name="updated"),
         ),
         migrations.CreateModel(
-            name='ExcellentBatch',
+            name="ExcellentBatch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('period_start', models.DateField(verbose_name='period from')),
-                ('period_end', models.DateField(verbose_name='period to')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('published', 'Published')], default='draft', max_length=20, verbose_name='status')),
-                ('document_number', models.CharField(blank=True, max_length=40, verbose_name='document number')),
-                ('published_at', models.DateTimeField(blank=True, null=True, verbose_name='published')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, db_index=True, verbose_name='updated')),
-                ('published_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='published by')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("period_start", models.DateField(verbose_name="period from")),
+                ("period_end", models.DateField(verbose_name="period to")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("published", "Published")],
+                        default="draft",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                ("document_number", models.CharField(blank=True, max_length=40, verbose_name="document number")),
+                ("published_at", models.DateTimeField(blank=True, null=True, verbose_name="published")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, db_index=True, verbose_name="updated")),
+                (
+                    "published_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="published by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'excellent-provider batch',
-                'verbose_name_plural': 'excellent-provider batches',
-                'ordering': ['-period_end', '-id'],
-                'permissions': [('publish_excellent_batch', 'Can approve and publish excellent-provider batches')],
+                "verbose_name": "excellent-provider batch",
+                "verbose_name_plural": "excellent-provider batches",
+                "ordering": ["-period_end", "-id"],
+                "permissions": [("publish_excellent_batch", "Can approve and publish excellent-provider batches")],
             },
         ),
         migrations.CreateModel(
-            name='ExcellentEntry',
+            name="ExcellentEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rank', models.PositiveSmallIntegerField(verbose_name='rank')),
-                ('score', models.DecimalField(blank=True, decimal_places=2, max_digits=6, null=True, verbose_name='score')),
-                ('citation', models.TextField(blank=True, verbose_name='citation')),
-                ('batch', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='entries', to='evaluations.excellentbatch', verbose_name='batch')),
-                ('provider', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='excellent_entries', to='providers.provider', verbose_name='provider')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("rank", models.PositiveSmallIntegerField(verbose_name="rank")),
+                (
+                    "score",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=6, null=True, verbose_name="score"),
+                ),
+                ("citation", models.TextField(blank=True, verbose_name="citation")),
+                (
+                    "batch",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="entries",
+                        to="evaluations.excellentbatch",
+                        verbose_name="batch",
+                    ),
+                ),
+                (
+                    "provider",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="excellent_entries",
+                        to="providers.provider",
+                        verbose_name="provider",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'excellent provider',
-                'verbose_name_plural': 'excellent providers',
-                'ordering': ['batch', 'rank'],
+                "verbose_name": "excellent provider",
+                "verbose_name_plural": "excellent providers",
+                "ordering": ["batch", "rank"],
             },
         ),
         migrations.AddConstraint(
-            model_name='excellentbatch',
-            constraint=models.CheckConstraint(condition=models.Q(('period_end__gte', models.F('period_start'))), name='excellent_period_order'),
+            model_name="excellentbatch",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("period_end__gte", models.F("period_start"))), name="excellent_period_order"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='excellentbatch',
-            constraint=models.CheckConstraint(condition=models.Q(('status', 'draft'), ('published_at__isnull', False), _connector='OR'), name='excellent_published_dated'),
+            model_name="excellentbatch",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status", "draft"), ("published_at__isnull", False), _connector="OR"),
+                name="excellent_published_dated",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='excellententry',
-            constraint=models.UniqueConstraint(fields=('batch', 'provider'), name='excellent_provider_once_per_batch'),
+            model_name="excellententry",
+            constraint=models.UniqueConstraint(fields=("batch", "provider"), name="excellent_provider_once_per_batch"),
         ),
         migrations.AddConstraint(
-            model_name='excellententry',
-            constraint=models.UniqueConstraint(fields=('batch', 'rank'), name='excellent_rank_once_per_batch'),
+            model_name="excellententry",
+            constraint=models.UniqueConstraint(fields=("batch", "rank"), name="excellent_rank_once_per_batch"),
         ),
     ]
