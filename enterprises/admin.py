@@ -8,6 +8,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from tangshan_portal.admin import ScopedAdminMixin
+from tangshan_portal.imports import RegistryImportExportMixin
 from tangshan_portal.services import attachments_of
 
 from . import selectors
@@ -21,11 +22,14 @@ from .models import (
     ProgressReport,
     ServiceContract,
 )
+from .resources import PilotEnterpriseResource, ServiceContractResource
 from .selectors_contracts import FLAGGED_PRICE_Q, contract_attachments
 
 
 @admin.register(PilotEnterprise)
-class PilotEnterpriseAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class PilotEnterpriseAdmin(RegistryImportExportMixin, ScopedAdminMixin, admin.ModelAdmin):
+    # XLSX import and export (tangshan_portal/imports.py); both stay within the user's county scope.
+    resource_classes = [PilotEnterpriseResource]
     list_display = ["name", "uscc", "county", "industry", "sub_industry", "size", "baseline_level"]
     list_filter = ["county", "industry", "size", "baseline_level"]
     search_fields = ["name", "uscc", "sub_industry", "contact_name"]
@@ -201,7 +205,10 @@ class FeeConsequenceInline(admin.TabularInline):
 
 
 @admin.register(ServiceContract)
-class ServiceContractAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class ServiceContractAdmin(RegistryImportExportMixin, ScopedAdminMixin, admin.ModelAdmin):
+    # XLSX export, and a county's contract list checked against the register; no file ever writes a contract
+    # (enterprises/resources.py ServiceContractResource says why).
+    resource_classes = [ServiceContractResource]
     list_display = [
         "number",
         "title",

@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from enterprises.selectors import contracts_visible_to
 from providers.models import Provider
-from tangshan_portal.admin import ScopedAdminMixin
+from tangshan_portal.admin import ReadOnlyAdmin, ScopedAdminMixin
 from tangshan_portal.admin_actions import (  # noqa: F401 (CaseAction and the mixin are used by other apps too)
     CaseAction,
     ServiceActionAdminMixin,
@@ -36,6 +36,7 @@ from tangshan_portal.admin_actions import (  # noqa: F401 (CaseAction and the mi
     attachments_html,
 )
 from tangshan_portal.grounds import ART13_CONSEQUENCE
+from tangshan_portal.imports import RegistryImportExportMixin
 from tangshan_portal.models import County
 
 from . import admin_forms, selectors, services
@@ -53,6 +54,7 @@ from .models import (
     SurveyAnswer,
     SurveyItem,
 )
+from .resources import InspectionResource, SatisfactionRatingResource
 
 # Cases whose "days left" mean something: the deadline is running, or has run out.
 DAYS_LEFT_STATUSES = (*RUNNING_DEADLINE_STATUSES, RectificationStatus.OVERDUE)
@@ -583,17 +585,6 @@ class RevocationCaseAdmin(CaseAdmin):
 # --- The blacklist and the ratings: read-only ------------------------------------------------------------------
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(BlacklistEntry)
 class BlacklistEntryAdmin(ReadOnlyAdmin):
     list_display = ["provider_name", "uscc", "ground", "decision_number", "decided_on", "status"]
@@ -603,7 +594,9 @@ class BlacklistEntryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SatisfactionRating)
-class SatisfactionRatingAdmin(ScopedAdminMixin, ReadOnlyAdmin):
+class SatisfactionRatingAdmin(RegistryImportExportMixin, ScopedAdminMixin, ReadOnlyAdmin):
+    # Export only (evaluations/resources.py says why a file cannot enter ratings).
+    resource_classes = [SatisfactionRatingResource]
     list_display = ["contract", "provider", "stage", "overall", "voided", "submitted_at"]
     list_filter = ["overall", "voided", "stage"]
     search_fields = ["contract__number", "contract__provider__name", "contract__provider__uscc"]
@@ -661,7 +654,9 @@ INSPECTION_ACTIONS = {
 
 
 @admin.register(Inspection)
-class InspectionAdmin(ServiceActionAdminMixin, admin.ModelAdmin):
+class InspectionAdmin(RegistryImportExportMixin, ServiceActionAdminMixin, admin.ModelAdmin):
+    # XLSX export, and import through services.inspection_record (evaluations/resources.py).
+    resource_classes = [InspectionResource]
     transition_labels = TRANSITION_LABELS
     case_actions = INSPECTION_ACTIONS
     open_form_class = admin_forms.InspectionRecordForm

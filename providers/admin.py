@@ -16,8 +16,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
+from tangshan_portal.admin import ReadOnlyAdmin
 from tangshan_portal.admin_actions import CaseAction, ServiceActionAdminMixin
 from tangshan_portal.grounds import cite_art12
+from tangshan_portal.imports import RegistryImportExportMixin
 
 from . import forms, selectors, services
 from .models import (
@@ -30,6 +32,7 @@ from .models import (
     RegisteredField,
     RegistrationChange,
 )
+from .resources import ProviderResource
 
 # A boxed red flag on record pages, and red bold text in list cells where a box would make the rows tall.
 RED_FLAG = '<strong class="errornote">{}</strong>'
@@ -95,7 +98,10 @@ REGISTERED_FIELDS = tuple(RegisteredField.values)
 
 
 @admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):
+class ProviderAdmin(RegistryImportExportMixin, admin.ModelAdmin):
+    # XLSX import and export (tangshan_portal/imports.py); an import never changes the standing nor, for a
+    # provider already in the registry, the registration data (providers/resources.py).
+    resource_classes = [ProviderResource]
     list_display = ["name", "uscc", "provider_type", "status", "county", "legal_representative", "contract_count"]
     list_filter = ["status", "provider_type", "county", "scenarios"]
     search_fields = ["name", "uscc", "legal_representative", "contact_name"]
@@ -598,17 +604,6 @@ class RegistrationChangeAdmin(ServiceActionAdminMixin, admin.ModelAdmin):
 
 
 # --- Products and list-price changes (Art 12(3), 13(8)): read-only ------------------------------------------------
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _threshold_label():

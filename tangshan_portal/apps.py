@@ -15,6 +15,13 @@ class PortalConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from . import signals  # noqa: F401  (connects the audit receivers)
+        from .imports import import_job_run
+        from .jobs import register_runner
+        from .models import BackgroundJob
+
+        # Large registry imports run as background jobs (tangshan_portal/imports.py); the admins that import
+        # register their resources when the admin site is set up, in the worker as in the web process.
+        register_runner(BackgroundJob.Kind.IMPORT, import_job_run)
 
         post_migrate.connect(_sync_after_migrate, sender=self, dispatch_uid="portal_sync_after_migrate")
 
