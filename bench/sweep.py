@@ -37,7 +37,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
-DB_MARKER = "portal sweep benchmark: throwaway database, dropped at the end of the run"
+# Marks the databases the benchmarks create (sweep, public_load, imports), so that a leftover of an interrupted
+# run is replaced and any other database of that name is never touched.
+DB_MARKER = "portal benchmark: throwaway database, dropped at the end of the run"
 
 N_PROVIDERS = 500
 N_ENTERPRISES = 200
