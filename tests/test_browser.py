@@ -184,7 +184,9 @@ def test_complaint_rating_appeal_and_the_public_blacklist(browser, live_server):
     from tests.factories import TEST_PASSWORD, ServiceContractFactory, UserFactory
 
     today = timezone.localdate()
-    contract = ServiceContractFactory(status=ContractStatus.IN_PROGRESS, start_on=today - timedelta(days=60))
+    contract = ServiceContractFactory(
+        status=ContractStatus.IN_PROGRESS, start_on=today - timedelta(days=60), end_on=today + timedelta(days=120)
+    )
     provider, enterprise = contract.provider, contract.enterprise
     provider.name = "唐山申诉科技有限公司"
     provider.save()
