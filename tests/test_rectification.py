@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 from django_fsm_log.models import StateLog
 
 from evaluations import services
@@ -308,4 +309,4 @@ def test_notifications_go_to_the_provider_organisation_and_are_written_once(prov
     )
     assert sorted(kinds) == ["rectification_order", "rectification_warning"]
     assert Organisation.objects.get(pk=provider.organisation_id).notifications.count() == 2
-    assert case.deadline - case.ordered_at.date() <= timedelta(days=30)
+    assert case.deadline - timezone.localdate(case.ordered_at) <= timedelta(days=30)
