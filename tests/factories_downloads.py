@@ -9,55 +9,16 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import openpyxl
-from django.conf import settings
 from django.utils import timezone
 
 from enterprises.models import ChangeRequest, ContractStatus, Milestone, ProcurementItem
-from evaluations.models import BlacklistEntry, RevocationCase, RevocationStatus
-from providers.models import ProviderStatus
-from tangshan_portal.grounds import cite_art13
 from tangshan_portal.models import Scenario
 from tangshan_portal.roles import Role
 from tests.factories import PilotEnterpriseFactory, ProviderFactory, ServiceContractFactory, UserFactory
 from tests.factories_contracts import ProductFactory
+from tests.factories_public import blacklist_entry  # noqa: F401 (the downloads tests take it from here)
 
 _numbers = itertools.count(1)
-
-
-def blacklist_entry(*, name=None, status=BlacklistEntry.Status.PUBLISHED, decided_on=None, ground=4):
-    """An entry as revocation_approve writes it (and as revocation_reverse leaves a removed one)."""
-    n = next(_numbers)
-    provider = ProviderFactory(status=ProviderStatus.REVOKED, name=name or f"黑名单科技有限公司{n:04d}")
-    now = timezone.now()
-    number = f"唐工信〔2026〕{1000 + n}号"
-    revocation = RevocationCase.objects.create(
-        provider=provider,
-        ground=ground,
-        finding="泄露试点企业生产数据",
-        source=RevocationCase.Source.OFFICER,
-        status=RevocationStatus.APPROVED,
-        proposed_at=now,
-        statement_due_at=now,
-        decided_at=now,
-        decision_number=number,
-    )
-    removed = status == BlacklistEntry.Status.REMOVED
-    return BlacklistEntry.objects.create(
-        revocation=revocation,
-        provider=provider,
-        provider_name=provider.name,
-        uscc=provider.uscc,
-        ground=ground,
-        ground_wording=cite_art13(ground),
-        decision_number=number,
-        decided_on=decided_on or date(2026, 1, 1) + timedelta(days=n % 300),
-        authority=settings.PORTAL_AUTHORITY_NAME,
-        remedy="可在公告之日起15日内申诉。",
-        status=status,
-        published_at=now,
-        removed_at=now if removed else None,
-        removal_reason="申诉成立" if removed else "",
-    )
 
 
 def pool_provider(
