@@ -28,7 +28,7 @@ PYTEST_ARGS ?=
 RUNTIME_STAMP := $(VENV)/.installed-requirements
 DEV_STAMP := $(VENV)/.installed-requirements-dev
 
-.PHONY: help run test lint compose-check bench-sweep bench-public bench-documents bench-imports debian-packages venv venv-dev messages migrate seed \
+.PHONY: help run test lint compose-check audit-deps bench-sweep bench-public bench-documents bench-imports debian-packages venv venv-dev messages migrate seed \
 	print-debian-packages print-debian-packages-ci
 
 help:
@@ -37,6 +37,8 @@ help:
 	@echo "make test           install dev requirements and run pytest (PYTEST_ARGS='...' for extra arguments)"
 	@echo "make lint           ruff check, makemigrations --check, manage.py check"
 	@echo "make compose-check  docker-compose config -q"
+	@echo "make audit-deps     known vulnerabilities of every pinned requirement (pip-audit, OSV database; online only,"
+	@echo "                    says so and passes when the database cannot be reached unless AUDIT_REQUIRED=1)"
 	@echo "make bench-sweep    deadline-sweep benchmark on a throwaway PostgreSQL database (BENCH_SIZES='10000 100000',"
 	@echo "                    BENCH_DATABASE_URL=postgres://user@host:5432/postgres); results in bench/results/"
 	@echo "make bench-public   the public blacklist page and API under load with gunicorn (BENCH_PUBLIC_SIZES='1000 10000')"
@@ -94,6 +96,54 @@ lint: venv-dev
 compose-check:
 	@bin/ensure-debian-packages docker-compose
 	docker-compose config -q
+
+# Dependency vulnerability check (issue 8): pip-audit looks every pinned requirement up in the OSV database: the
+# runtime, development and audit files, each named (with --no-deps pip-audit does not follow a file's `-r`). That
+# database is online only, and no maintained copy of it comes from a package registry. So:
+#   - database reachable: any known vulnerability, or any requirement that could not be checked, fails;
+#   - database unreachable: the check says loudly that it did NOT run and passes, or fails with AUDIT_REQUIRED=1
+#     (set it wherever the database is meant to be reachable, e.g. before a release).
+# AUDIT_OSV_URL points at another OSV API (a mirror inside the bureau's network). AUDIT_ARGS passes more pip-audit
+# options: an `--ignore-vuln ID` needs a comment here saying why the finding does not apply.
+# pip-audit lives in its own virtualenv under var/, apart from the portal's packages.
+AUDIT_VENV := var/audit-venv
+AUDIT_STAMP := $(AUDIT_VENV)/.installed-requirements-audit
+AUDIT_OSV_URL ?= https://api.osv.dev/v1/query
+AUDIT_REQUIRED ?= 0
+AUDIT_ARGS ?=
+AUDIT_REQUIREMENTS := requirements.txt requirements-dev.txt requirements-audit.txt
+
+# The database answers, and knows the advisories of an old Django: it is real and filled, not a login page or an
+# empty mirror.
+define AUDIT_PROBE
+import json, sys, urllib.request
+query = json.dumps({"package": {"name": "django", "ecosystem": "PyPI"}, "version": "3.0"}).encode()
+request = urllib.request.Request(sys.argv[1], data=query, headers={"Content-Type": "application/json"})
+try:
+    with urllib.request.urlopen(request, timeout=20) as response:
+        assert json.load(response).get("vulns"), "no advisory for Django 3.0: not a usable OSV database"
+except Exception as error:
+    print(f"audit-deps: {error}", file=sys.stderr)
+    sys.exit(1)
+endef
+export AUDIT_PROBE
+
+$(AUDIT_STAMP): requirements-audit.txt | debian-packages
+	@mkdir -p $(dir $(AUDIT_VENV))
+	$(PYTHON) -m venv $(AUDIT_VENV) || { rm -rf $(AUDIT_VENV); exit 1; }
+	$(AUDIT_VENV)/bin/python -m pip --disable-pip-version-check install -q -r requirements-audit.txt
+	@touch $@
+
+audit-deps: $(AUDIT_STAMP)
+	@if ! $(AUDIT_VENV)/bin/python -c "$$AUDIT_PROBE" '$(AUDIT_OSV_URL)'; then \
+		echo "audit-deps: *** NOT RUN: the vulnerability database $(AUDIT_OSV_URL) cannot be reached from here. ***"; \
+		echo "audit-deps: no requirement was checked. Run 'make audit-deps' where it can be reached, or set AUDIT_OSV_URL."; \
+		if [ "$(AUDIT_REQUIRED)" = 1 ]; then echo "audit-deps: AUDIT_REQUIRED=1: failing."; exit 1; fi; \
+		exit 0; \
+	fi; \
+	echo "audit-deps: checking $(AUDIT_REQUIREMENTS) against $(AUDIT_OSV_URL)"; \
+	$(AUDIT_VENV)/bin/pip-audit --no-deps --disable-pip --strict --progress-spinner off --desc on \
+		--vulnerability-service osv --osv-url '$(AUDIT_OSV_URL)' $(addprefix -r ,$(AUDIT_REQUIREMENTS)) $(AUDIT_ARGS)
 
 # The server comes from BENCH_DATABASE_URL, else from DATABASE_URL when it is PostgreSQL, else
 # postgres://postgres@127.0.0.1:5432/. bench/sweep.py creates its own database there (portal_sweep_bench), never

@@ -2,7 +2,9 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserChangeForm
 from django.contrib.auth.models import Permission
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 from django.urls import reverse
@@ -11,7 +13,13 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from .models import AuditEvent, BackgroundJob, County, IssuedDocument, Organisation, Scenario, User, WorkCalendarDay
-from .roles import INDIVIDUAL_PERMISSIONS
+from .roles import (
+    INDIVIDUAL_PERMISSIONS,
+    ROLE_ASSIGNMENT_FIELDS,
+    may_assign_roles,
+    may_manage_accounts,
+    validate_role_separation,
+)
 
 admin.site.site_header = _("Provider supervision — administration")
 admin.site.site_title = _("Provider supervision")
@@ -83,8 +91,23 @@ class OrganisationAdmin(admin.ModelAdmin):
         return False
 
 
+class UserAccountForm(UserChangeForm):
+    def clean_groups(self):
+        groups = self.cleaned_data["groups"]
+        # Separation of duties (roles.py): the membership signal refuses it too, but here it is a message on the
+        # field instead of an error page.
+        validate_role_separation(group.name for group in groups)
+        return groups
+
+
+# What the account itself is: the system administrator's. Its roles (ROLE_ASSIGNMENT_FIELDS) are the security
+# administrator's.
+ACCOUNT_FIELDS = ["username", "full_name", "email", "phone", "organisation", "is_active"]
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    form = UserAccountForm
     list_display = ["username", "full_name", "organisation", "role_names", "is_staff", "is_active", "last_login"]
     list_filter = ["groups", "is_staff", "is_active", "organisation__kind"]
     search_fields = ["username", "full_name", "email", "organisation__name"]
@@ -127,7 +150,19 @@ class UserAdmin(DjangoUserAdmin):
         # Only a superuser may make another superuser; a system administrator manages ordinary accounts.
         if not request.user.is_superuser:
             fields.append("is_superuser")
+        # Separation of duties: roles and permissions are the security administrator's, the account's other
+        # fields the system administrator's (a superuser has both).
+        if not may_assign_roles(request.user):
+            fields += [name for name in ROLE_ASSIGNMENT_FIELDS if name not in fields]
+        if obj is not None and not may_manage_accounts(request.user):
+            fields += ACCOUNT_FIELDS
         return fields
+
+    def user_change_password(self, request, id, form_url=""):
+        # Whoever could set another account's password could act as it: only who manages accounts may.
+        if not may_manage_accounts(request.user):
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
 
     def has_delete_permission(self, request, obj=None):
         # Accounts are deactivated, not deleted: decisions and the audit log keep pointing at them.

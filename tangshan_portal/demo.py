@@ -282,6 +282,7 @@ DEMO_ACCOUNTS = (
     DemoAccount("assessor", "demo_assessor", "杨慧敏", "institution"),
     DemoAccount("auditor", "demo_auditor", "赵文静", "bureau"),
     DemoAccount("sysadmin", "demo_sysadmin", "周俊峰", "bureau"),
+    DemoAccount("secadmin", "demo_secadmin", "孙立新", "bureau"),
 )
 
 

@@ -1,8 +1,10 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import models, router, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .roles import Role
@@ -113,6 +115,10 @@ class User(AbstractUser):
         related_name="users",
     )
     phone = models.CharField(_("phone"), max_length=30, blank=True)
+    # When the password was last set (tangshan_portal/passwords.py); passwords older than
+    # PORTAL_PASSWORD_MAX_AGE_DAYS must be changed before anything else. Accounts that existed before the policy
+    # start counting from the migration that added it.
+    password_changed_at = models.DateTimeField(_("password changed"), default=timezone.now, editable=False)
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")
@@ -151,10 +157,19 @@ class AuditQuerySet(models.QuerySet):
     def delete(self):
         raise PermissionError("The audit log is append-only.")
 
+    def bulk_create(self, objs, *args, **kwargs):
+        # bulk_create skips save(), so its rows would carry no place in the hash chain.
+        raise PermissionError("Audit events are written one by one (tangshan_portal.audit.record_event).")
+
+    def bulk_update(self, objs, *args, **kwargs):
+        raise PermissionError("The audit log is append-only.")
+
 
 class AuditEvent(models.Model):
     """An event that is not a state transition (those are in django-fsm-log's StateLog): logins, exports,
-    refusals. Rows are only ever inserted; PostgreSQL also refuses UPDATE and DELETE with a trigger."""
+    refusals, permission changes. Rows are only ever inserted, each linked to the one before by a hash chain
+    (tangshan_portal.audit); PostgreSQL also refuses UPDATE and DELETE with a trigger, except the retention
+    purge's deletes of the oldest events."""
 
     class Action(models.TextChoices):
         LOGIN = "login", _("Login")
@@ -169,8 +184,17 @@ class AuditEvent(models.Model):
         DOSSIER_VIEW = "dossier_view", _("Dossier viewed")
         # Official documents: issued (the PDF was stored) and read by someone other than the bureau.
         DOCUMENT_ISSUED = "document_issued", _("Document issued")
+        # A user's groups, individual permissions or superuser/staff/active flags, or a group's permissions.
+        PERMISSION_CHANGED = "permission_changed", _("Permissions changed")
+        # The retention purge (manage.py purge_audit): which events it removed, and the checkpoint it left.
+        AUDIT_PURGED = "audit_purged", _("Audit log purged")
+        # A state-log entry (django-fsm-log) mirrored into the chain with the request's address.
+        TRANSITION = "transition", _("State change")
 
-    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    # The place in the hash chain: 1, 2, 3, … with no gaps, so a deleted event shows as a missing number.
+    sequence = models.BigIntegerField(_("sequence"), unique=True, editable=False)
+    # Set under the chain lock when the event is saved (never by the caller), so time follows the chain.
+    at = models.DateTimeField(_("time"), default=timezone.now, editable=False, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("actor"),
@@ -190,7 +214,10 @@ class AuditEvent(models.Model):
     path = models.CharField(_("path"), max_length=300, blank=True)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
-    detail = models.JSONField(_("detail"), default=dict, blank=True)
+    # DjangoJSONEncoder: a date, decimal or lazy text in the detail is stored as text instead of failing.
+    detail = models.JSONField(_("detail"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+    prev_hash = models.CharField(_("previous hash"), max_length=64, editable=False)
+    chain_hash = models.CharField(_("hash"), max_length=64, editable=False)
 
     objects = AuditQuerySet.as_manager()
 
@@ -198,6 +225,13 @@ class AuditEvent(models.Model):
         ordering = ["-at", "-id"]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(sequence__gte=1), name="auditevent_sequence_positive"),
+            models.CheckConstraint(
+                condition=models.Q(chain_hash__regex=r"^[0-9a-f]{64}$", prev_hash__regex=r"^[0-9a-f]{64}$"),
+                name="auditevent_hashes_hex",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.get_action_display()}"
@@ -205,10 +239,48 @@ class AuditEvent(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise PermissionError("The audit log is append-only.")
-        super().save(*args, **kwargs)
+        # The chain lives with the one write path (audit imports this module, hence the late import).
+        from .audit import link_event
+
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        # A transaction of its own when there is none (a lock taken in autocommit mode would end with its
+        # statement); inside one, no savepoint: an audit event that cannot be written fails the whole operation.
+        with transaction.atomic(using=using, savepoint=False):
+            link_event(self, using)
+            super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The audit log is append-only.")
+
+
+class AuditCheckpoint(models.Model):
+    """Where the retention purge cut the start of the audit chain: the last event it deleted. Verification
+    starts from the newest checkpoint; the purge's own AuditEvent (in the chain) repeats these values so a
+    forged checkpoint shows. Never changed or deleted (PostgreSQL trigger, migration 0011)."""
+
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    last_sequence = models.BigIntegerField(_("last sequence purged"), unique=True)
+    last_id = models.BigIntegerField(_("last event id purged"))
+    last_hash = models.CharField(_("hash of the last event purged"), max_length=64)
+    cutoff = models.DateTimeField(_("events before"))
+    retention_days = models.PositiveIntegerField(_("retention days"))
+    events = models.PositiveBigIntegerField(_("events purged"))
+
+    class Meta:
+        ordering = ["-last_sequence"]
+        verbose_name = _("audit purge checkpoint")
+        verbose_name_plural = _("audit purge checkpoints")
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} ≤ {self.last_sequence}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("Audit checkpoints are never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Audit checkpoints are never deleted.")
 
 
 class WorkerHeartbeat(models.Model):
@@ -547,3 +619,25 @@ class BackgroundJob(models.Model):
     @property
     def finished(self):
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class PasswordHistory(models.Model):
+    """The hashes of a user's recent passwords, so that none of the last PORTAL_PASSWORD_HISTORY is chosen again.
+
+    Written only by tangshan_portal.passwords when a password is set; older rows are deleted as new ones come."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="password_history"
+    )
+    # A hash in Django's "algorithm$…" form, exactly as in User.password; never the password itself.
+    password = models.CharField(_("password hash"), max_length=128)
+    created_at = models.DateTimeField(_("set at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("previous password")
+        verbose_name_plural = _("previous passwords")
+        indexes = [models.Index(fields=["user", "-created_at"], name="password_history_user_idx")]
+
+    def __str__(self):
+        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"

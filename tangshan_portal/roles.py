@@ -3,9 +3,15 @@
 Permissions are declared here, in one place, and written to the groups by `sync_role_groups`, which every
 migration that adds models calls again; what a role may *see* beyond model permissions (its organisation,
 its county) is enforced by the selectors of each app.
+
+The system administrator, the security administrator and the auditor are separated duties (三权分立): no
+account holds two of them, whichever way its group membership changes (see the end of this module).
 """
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.signals import m2m_changed
 from django.utils.translation import gettext_lazy as _
 
 
@@ -18,10 +24,23 @@ class Role(models.TextChoices):
     ASSESSOR = "assessor", _("Third-party assessor")
     AUDITOR = "auditor", _("Auditor")
     SYSADMIN = "sysadmin", _("System administrator")
+    SECADMIN = "secadmin", _("Security administrator")
 
 
 # Roles whose users work in the Django admin.
-STAFF_ROLES = frozenset({Role.COUNTY, Role.OFFICER, Role.APPROVER, Role.ASSESSOR, Role.AUDITOR, Role.SYSADMIN})
+STAFF_ROLES = frozenset(
+    {Role.COUNTY, Role.OFFICER, Role.APPROVER, Role.ASSESSOR, Role.AUDITOR, Role.SYSADMIN, Role.SECADMIN}
+)
+
+# Separation of the three administrative duties (三权分立, GB/T 22239-2019 level 3): the system administrator
+# keeps accounts and reference data, the security administrator decides who holds which role, the auditor
+# reads what both did. Whoever held two of them could act and hide it, or grant themselves what they run, so
+# no account holds more than one (enforced below, whichever side of the membership changes).
+SEPARATED_ROLES = (Role.SYSADMIN, Role.SECADMIN, Role.AUDITOR)
+
+# The fields of an account that say what it may do. Only the security administrator changes them; the system
+# administrator keeps everything else about the account (name, organisation, password, whether it is active).
+ROLE_ASSIGNMENT_FIELDS = ("groups", "user_permissions", "is_staff", "is_superuser")
 
 REFERENCE = ["portal.view_county", "portal.view_scenario", "portal.view_organisation"]
 REGISTRY_READ = [
@@ -168,7 +187,8 @@ ROLE_PERMISSIONS = {
         *DOCUMENTS_READ,
         "django_celery_beat.view_periodictask",
     ],
-    # The system administrator keeps accounts, reference data and schedules, and decides no case.
+    # The system administrator keeps accounts, reference data and schedules, and decides no case. It reads
+    # the accounts' roles but does not change them (ROLE_ASSIGNMENT_FIELDS are the security administrator's).
     Role.SYSADMIN: [
         "portal.view_user",
         "portal.view_backgroundjob",
@@ -197,6 +217,16 @@ ROLE_PERMISSIONS = {
         "evaluations.add_surveyitem",
         "evaluations.change_surveyitem",
         *SCHEDULES,
+    ],
+    # The security administrator decides who holds which role and individual permission (the change_user
+    # permission lets it save the account form, of which it may change only ROLE_ASSIGNMENT_FIELDS); it creates
+    # no account, keeps no reference data, decides no case and does not read the audit log.
+    Role.SECADMIN: [
+        "portal.view_user",
+        "portal.change_user",
+        "auth.view_group",
+        "auth.view_permission",
+        "portal.view_organisation",
     ],
 }
 
@@ -243,3 +273,71 @@ def sync_role_groups(apps=None):
                 perms.append(perm)
         group.permissions.set(perms)
     return missing
+
+
+# --- Separation of duties ---------------------------------------------------------------------------------
+
+
+def separated_roles_among(names):
+    """The separated roles among these role (group) names, in a fixed order; other names are ignored."""
+    held = {str(name) for name in names}
+    return [role for role in SEPARATED_ROLES if role.value in held]
+
+
+def validate_role_separation(names):
+    """Raise ValidationError when the role (group) names include more than one of SEPARATED_ROLES."""
+    held = separated_roles_among(names)
+    if len(held) > 1:
+        raise ValidationError(
+            _(
+                "One account may hold only one of the roles system administrator, security administrator and "
+                "auditor; this account would hold %(roles)s."
+            ),
+            code="role_separation",
+            params={"roles": "、".join(str(role.label) for role in held)},
+        )
+
+
+def may_assign_roles(user):
+    """Whether this user may change ROLE_ASSIGNMENT_FIELDS of accounts: the security administrator (and a
+    superuser, the break-glass account created on the command line)."""
+    return _acts_as(user, Role.SECADMIN)
+
+
+def may_manage_accounts(user):
+    """Whether this user may change everything else about accounts — names, organisation, activation and
+    passwords: the system administrator (and a superuser). Never the security administrator, who could otherwise
+    set another account's password and act as it."""
+    return _acts_as(user, Role.SYSADMIN)
+
+
+def _acts_as(user, role):
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return user.is_superuser or role in user.roles
+
+
+def _enforce_role_separation(sender, instance, action, reverse, model, pk_set, **kwargs):
+    """Refuse a group membership that would give an account two separated roles, before the row is written:
+    whether `user.groups` or `group.user_set` is added to, and whatever form, command or service does it."""
+    if action != "pre_add" or not pk_set:
+        return
+    if not reverse:
+        # instance is the user; pk_set are group ids (only those not held yet).
+        added = model.objects.filter(pk__in=pk_set).values_list("name", flat=True)
+        validate_role_separation([*instance.groups.values_list("name", flat=True), *added])
+        return
+    # instance is the group; pk_set are user ids.
+    if instance.name not in {role.value for role in SEPARATED_ROLES}:
+        return
+    for user in model.objects.filter(pk__in=pk_set).prefetch_related("groups"):
+        validate_role_separation([*(group.name for group in user.groups.all()), instance.name])
+
+
+# The membership table is the user model's auto-created `groups` through model. Connected here, where the rule
+# is declared, by the lazy "app_label.Model" sender, so it holds from the moment the models are loaded.
+m2m_changed.connect(
+    _enforce_role_separation,
+    sender=f"{settings.AUTH_USER_MODEL}_groups",
+    dispatch_uid="portal_role_separation",
+)

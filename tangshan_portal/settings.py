@@ -6,6 +6,7 @@ prefix, county list) and the policy numbers; no code changes.
 
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -81,18 +82,30 @@ INSTALLED_APPS = [
     # Admin XLSX import/export (issue 7); its templates and static files need the app installed.
     "import_export",
     "drf_spectacular_sidecar",
+    # Content-Security-Policy (issue 8): the app registers django-csp's checks of the policy settings.
+    "csp",
+    # Login lockout (issue 8, see the authentication block below).
+    "axes",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside WhiteNoise so that static files carry the policy too (an SVG opened on its own runs no script).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "tangshan_portal.middleware.PortalLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Gives audit events written outside a view (signals) the request's actor, address and path.
+    "tangshan_portal.audit.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Idle and absolute session timeouts, forced password change (issue 8): after authentication and messages.
+    "tangshan_portal.sessions.PortalSessionMiddleware",
+    # Turns a login refused by the lockout into the lockout page; django-axes asks to be last.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tangshan_portal.urls"
@@ -134,12 +147,75 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
+# --- Authentication (issue 8, item 1; classified protection level 3) --------------------------------------
+# Guarded by tests/test_auth_policy.py. Every number is the city's to set; the names are in README.md.
+#
+# Passwords: at least PORTAL_PASSWORD_MIN_LENGTH characters of at least PORTAL_PASSWORD_MIN_CLASSES of the four
+# kinds (upper-case, lower-case, digits, symbols); not a common password, not like the user name, full name,
+# e-mail or phone; none of the last PORTAL_PASSWORD_HISTORY passwords; changed every
+# PORTAL_PASSWORD_MAX_AGE_DAYS days (0: never expires). PasswordHistoryValidator also restarts a password's age
+# when it is set, so it stays in the list even with PORTAL_PASSWORD_HISTORY=0 (which only stops the reuse check).
+PORTAL_PASSWORD_MIN_LENGTH = env_int("PORTAL_PASSWORD_MIN_LENGTH", 10)
+PORTAL_PASSWORD_MIN_CLASSES = env_int("PORTAL_PASSWORD_MIN_CLASSES", 3)
+PORTAL_PASSWORD_HISTORY = env_int("PORTAL_PASSWORD_HISTORY", 5)
+PORTAL_PASSWORD_MAX_AGE_DAYS = env_int("PORTAL_PASSWORD_MAX_AGE_DAYS", 90)
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("username", "full_name", "email", "phone")},
+    },
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": PORTAL_PASSWORD_MIN_LENGTH},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {
+        "NAME": "tangshan_portal.passwords.CharacterClassesValidator",
+        "OPTIONS": {"min_classes": PORTAL_PASSWORD_MIN_CLASSES},
+    },
+    {"NAME": "tangshan_portal.passwords.PasswordHistoryValidator", "OPTIONS": {"history": PORTAL_PASSWORD_HISTORY}},
 ]
+
+# Lockout (django-axes): PORTAL_LOCKOUT_FAILURES failed logins for one user name from one address lock that pair
+# for PORTAL_LOCKOUT_MINUTES. Keyed by both, so nobody can lock a colleague out from elsewhere, and one address
+# cannot guess at one account for ever. Each lockout is written to the audit log (tangshan_portal/signals.py).
+PORTAL_LOCKOUT_FAILURES = env_int("PORTAL_LOCKOUT_FAILURES", 5)
+PORTAL_LOCKOUT_MINUTES = env_int("PORTAL_LOCKOUT_MINUTES", 30)
+AXES_FAILURE_LIMIT = PORTAL_LOCKOUT_FAILURES
+AXES_COOLOFF_TIME = timedelta(minutes=PORTAL_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The lock lasts its time from the failure that set it; attempts during it neither count nor extend it, so the
+# lockout page can say exactly when to try again.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# A successful login clears the user's earlier failures from that address.
+AXES_RESET_ON_SUCCESS = True
+# The same client address as the audit log: X-Forwarded-For only behind the configured TLS proxy.
+AXES_CLIENT_IP_CALLABLE = "tangshan_portal.audit.client_ip"
+AXES_LOCKOUT_CALLABLE = "tangshan_portal.sessions.lockout_response"
+# Logins and logouts are in the audit log already; a second log of them would only be more personal data to keep.
+AXES_DISABLE_ACCESS_LOG = True
+# No admin pages for django-axes' tables: lockouts are read in the audit log, and a lock ends by itself after
+# PORTAL_LOCKOUT_MINUTES or at once with `manage.py axes_reset_username <user name>`.
+AXES_ENABLE_ADMIN = False
+# django-axes must see every authentication: its backend comes first and refuses a locked-out pair before the
+# password is checked. django-axes needs the request in authenticate(); tests/conftest.py's client passes one.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Sessions: end after PORTAL_SESSION_IDLE_MINUTES without a request (PORTAL_SESSION_STAFF_IDLE_MINUTES for
+# staff accounts) and PORTAL_SESSION_ABSOLUTE_HOURS after the login (tangshan_portal/sessions.py). Django gives
+# the session a new key at login. Sessions live in the database: disabling an account or organisation finds
+# and deletes its sessions there, which a cache-only or cookie session engine could not do.
+PORTAL_SESSION_IDLE_MINUTES = env_int("PORTAL_SESSION_IDLE_MINUTES", 30)
+PORTAL_SESSION_STAFF_IDLE_MINUTES = env_int("PORTAL_SESSION_STAFF_IDLE_MINUTES", 15)
+PORTAL_SESSION_ABSOLUTE_HOURS = env_int("PORTAL_SESSION_ABSOLUTE_HOURS", 12)
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# The stored session and its cookie expire this long after the session was last written, so an abandoned
+# session leaves the store (`manage.py clearsessions`) no later than the absolute limit would have ended it.
+SESSION_COOKIE_AGE = PORTAL_SESSION_ABSOLUTE_HOURS * 3600
 
 # --- Language and time -------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -202,15 +278,63 @@ EMAIL_HOST = env_str("DJANGO_EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "portal@localhost")
 
-# --- Security (tightened further by the security issue) ----------------------------------------------
+# --- Security headers and deployment (issue 8, item 5) ----------------------------------------------------
+# Guarded by tests/test_security_headers.py (each header, in production mode too) and tests/test_deploy_check.py
+# (`check --deploy --fail-level WARNING` clean with the production environment).
+#
+# Cookies: the session and CSRF cookies travel only over HTTPS in production and never reach page scripts (no
+# script of the portal reads the CSRF cookie: forms carry the token, Swagger UI gets it from its page).
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_HTTPONLY = True
+# No page of the portal may be framed (clickjacking); CSP's frame-ancestors says the same to newer browsers.
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# same-origin rather than strict-origin-when-cross-origin: public searches put names and USCCs in the query string,
+# and no other site needs to know which page of the portal sent a visitor to it.
 SECURE_REFERRER_POLICY = "same-origin"
+# A window the portal opens, or that opens the portal, gets no handle on the other (Django's default, said aloud).
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 if not DEBUG and env_bool("DJANGO_BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HTTPS only in production. Behind the TLS proxy the redirect reads X-Forwarded-Proto (above). The container's
+# health check calls http://127.0.0.1:8000/healthz directly, so that one path is never redirected. Set
+# DJANGO_SECURE_SSL_REDIRECT=0 only where the proxy itself already redirects every http:// request.
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# HSTS: one year, subdomains included. Only sent over HTTPS, and never in development (it would pin localhost).
+SECURE_HSTS_SECONDS = 0 if DEBUG else env_int("DJANGO_HSTS_SECONDS", 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+# Preloading binds the parent domain and all its subdomains into browsers for months and is slow to undo; the
+# portal usually runs on a subdomain of the bureau's or the city's domain, whose owner makes that decision.
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = []
+if not SECURE_HSTS_PRELOAD:
+    # security.W021 only says "not preloaded"; that is the domain owner's decision above, not a missing control.
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
+
+# Content-Security-Policy (django-csp 4), one policy for every path, with no exception. No page of the portal has
+# an inline script, inline style, style= attribute or on…= handler: everything comes from the portal's own static
+# files, so 'self' is enough and neither 'unsafe-inline' nor nonces are needed. The third-party pages that had
+# inline code are overridden in templates/ with the code moved to static/: Swagger UI (templates/drf_spectacular/;
+# its data: icons are files in static/img/swagger-ui/, so img-src needs no data:), import-export's export form and
+# Celery beat's task form (templates/admin/). tests/test_security_headers.py loads every page family in Chromium
+# and fails on any violation.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "object-src": ["'none'"],
+        # No page uses <base>; refusing it stops injected markup from re-rooting relative script URLs.
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "frame-src": ["'none'"],
+    },
+}
 
 LOGGING = {
     "version": 1,
@@ -276,6 +400,13 @@ LEVEL_STANDARD_FILES = [
         "PORTAL_LEVEL_STANDARD_FILES", [str(BASE_DIR / "evaluations" / "reference" / "digital-level-2024.json")]
     )
 ]
+
+# --- Audit log retention (issue 8, item 4; tangshan_portal/audit.py) --------------------------------------------
+# `manage.py purge_audit` deletes audit events older than this many days. Network logs must be kept at least six
+# months (Cybersecurity Law Art 21(3), GB/T 22239): six calendar months are at most 184 days, so less is refused.
+AUDIT_RETENTION_DAYS = env_int("PORTAL_AUDIT_RETENTION_DAYS", 365)
+if AUDIT_RETENTION_DAYS < 184:
+    raise ImproperlyConfigured("PORTAL_AUDIT_RETENTION_DAYS must be at least 184 (six months).")
 
 # --- Public portal and open data (Art 10(3), 13) ---------------------------------------------------------
 # Public pages and API answers are cached until public data change (opendata/cache.py); this bounds their age.

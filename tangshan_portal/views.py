@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from . import selectors
 from .audit import record_event
 from .models import AuditEvent
+from .passwords import password_expired, password_expires_at
 from .services import notification_mark_read, notifications_for
 
 logger = logging.getLogger(__name__)
@@ -66,14 +67,31 @@ def healthz(request):
 
 @login_required
 def password_change(request):
+    """The user's own password change; also where an expired password sends every page (sessions.py).
+
+    The form checks the whole policy (settings.AUTH_PASSWORD_VALIDATORS) with the user, so the history is
+    checked too, and saving writes the history and restarts the password's age (passwords.py)."""
+    expires_at = password_expires_at(request.user)
+    expired = password_expired(request.user)
     form = PasswordChangeForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         update_session_auth_hash(request, user)
-        record_event(AuditEvent.Action.PASSWORD_CHANGED, request=request, actor=user)
+        record_event(
+            AuditEvent.Action.PASSWORD_CHANGED, request=request, actor=user, **({"expired": True} if expired else {})
+        )
         messages.success(request, _("Your password was changed."))
         return redirect("password_change_done")
-    return render(request, "registration/password_change_form.html", {"form": form})
+    return render(
+        request,
+        "registration/password_change_form.html",
+        {
+            "form": form,
+            "password_expired": expired,
+            "password_expires_at": expires_at,
+            "password_max_age_days": settings.PORTAL_PASSWORD_MAX_AGE_DAYS,
+        },
+    )
 
 
 def permission_denied(request, exception=None):

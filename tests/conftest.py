@@ -2,6 +2,7 @@ import os
 
 import pytest
 from django.conf import settings
+from django.test import Client, RequestFactory
 
 
 def services_configured():
@@ -16,6 +17,23 @@ def pytest_runtest_setup(item):
         if os.environ.get("REQUIRE_SERVICES") == "1":
             pytest.fail("REQUIRE_SERVICES=1 but DATABASE_URL (PostgreSQL) and REDIS_URL are not both set")
         pytest.skip("needs DATABASE_URL (PostgreSQL) and REDIS_URL")
+
+
+class PortalClient(Client):
+    """The test client, with a request in `login()`.
+
+    django-axes checks every authentication against the lockout and refuses one without the request it keys on
+    (settings.AUTHENTICATION_BACKENDS); Django's client.login() calls authenticate() without one. This passes a
+    request from the address the test client uses, as the login page would."""
+
+    def login(self, **credentials):
+        credentials.setdefault("request", RequestFactory().post("/accounts/login/"))
+        return super().login(**credentials)
+
+
+@pytest.fixture
+def client():
+    return PortalClient()
 
 
 @pytest.fixture(autouse=True)

@@ -502,10 +502,12 @@ def test_an_officer_ends_an_assignment_through_the_admin(client, officer, assess
     assert _act(assignment, "end") in page
     assert client.get(_act(assignment, "end")).status_code == 200
     with travel(at(2026, 5, 6)):
+        client.force_login(officer)  # two days later: the first session has timed out
         response = client.post(_act(assignment, "end"), {})
     assert response.status_code == 302
     assignment.refresh_from_db()
     assert assignment.ended_at == at(2026, 5, 6)
+    client.force_login(officer)
     response = client.post(_act(assignment, "end"), {})  # already ended: the service's refusal as a message
     assert response.status_code == 302
     assert _act(assignment, "end") not in client.get(_change(assignment)).content.decode()

@@ -10,9 +10,9 @@ from tangshan_portal.roles import ROLE_PERMISSIONS, STAFF_ROLES, Role, sync_role
 pytestmark = pytest.mark.django_db
 
 
-def test_the_eight_role_groups_exist_with_exactly_their_declared_permissions():
+def test_the_nine_role_groups_exist_with_exactly_their_declared_permissions():
     assert set(Group.objects.values_list("name", flat=True)) >= {role.value for role in Role}
-    assert len(Role) == 8
+    assert len(Role) == 9
     for role, names in ROLE_PERMISSIONS.items():
         held = {
             f"{app}.{code}"
