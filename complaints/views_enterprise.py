@@ -5,7 +5,7 @@ complaints.selectors. Another enterprise's records answer 404."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,8 +17,7 @@ from enterprises.selectors_contracts import enterprise_pending_actions
 from evaluations import services as evaluation_services
 from evaluations.models import SurveyItem
 from evaluations.services import CaseError
-from tangshan_portal.audit import record_event
-from tangshan_portal.models import AuditEvent
+from tangshan_portal.files import attachment_response
 from tangshan_portal.services import attachments_of, notifications_for
 
 from . import services
@@ -190,18 +189,7 @@ def complaint_detail(request, enterprise, pk):
 def complaint_attachment(request, enterprise, pk, attachment_pk):
     complaint = get_object_or_404(_complaints(request.user, enterprise), pk=pk)
     attachment = get_object_or_404(attachments_of(complaint), pk=attachment_pk)
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404(_("The file is no longer available.")) from exc
-    record_event(AuditEvent.Action.DOWNLOAD, request=request, obj=attachment, complaint=complaint.pk)
-    response = FileResponse(
-        handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.mime_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return attachment_response(request, attachment, complaint=complaint.pk)
 
 
 # --- Satisfaction surveys --------------------------------------------------------------------------------

@@ -3,8 +3,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 class DossiersConfig(AppConfig):
-    """The one-enterprise-one-dossier (Art 6(2)): a read-only page over every app's records and its PDF; no
-    models."""
+    """The one-enterprise-one-dossier (Art 6(2)): a read-only page over every app's records and its PDF, and the
+    Art 10(1) records that govern it: the enterprise's consent to share it and the destruction at the end of
+    service."""
 
     name = "dossiers"
     verbose_name = _("Enterprise dossiers")

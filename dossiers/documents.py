@@ -3,7 +3,9 @@
 A dossier runs to tens of pages, so it is not rendered in the request: the page starts a BackgroundJob
 (tangshan_portal.jobs) and the requester watches its progress. The PDF holds exactly what the dossier page
 shows the requester — the same selectors with the same access level — so a provider's PDF contains its own
-contracts with the enterprise and nothing of another provider's.
+contracts with the enterprise and, under the enterprise's written consent, the parts of the dossier the consent
+names; never another provider's contracts. Access is decided again when the job runs, so a consent revoked (or
+expired) while the job waited in the queue means no PDF.
 
 Every request is a new issue (the dossier changes from one day to the next). It has no recipients: the
 requester may download it because the job is theirs (tangshan_portal.documents.documents_visible_to), and
@@ -20,15 +22,19 @@ from enterprises.models import PilotEnterprise
 from providers.models import Provider
 from tangshan_portal.documents import DocumentError, document_issue
 from tangshan_portal.jobs import JobError, job_progress
+from tangshan_portal.masking import may_see_personal_data
 from tangshan_portal.models import BackgroundJob, IssuedDocument, Organisation
 
 from .selectors import (
-    DOSSIER_CONTRACTS,
+    DOSSIER_FULL,
+    PROVIDER_ACCESS,
     Dossier,
     dossier_access,
     dossier_complaint_counts,
+    dossier_consents_shown,
     dossier_contract_details,
     dossier_contracts,
+    dossier_destruction,
     dossier_diagnoses,
     dossier_intentions,
     dossier_is_own,
@@ -96,16 +102,25 @@ def dossier_context(enterprise, user, *, progress=None):
             progress(done, len(SECTIONS), stage)
         sections[name] = collectors[name]()
     provider = None
-    if access == DOSSIER_CONTRACTS:
+    if access in PROVIDER_ACCESS:
         provider = Provider.objects.filter(
             organisation_id=user.organisation_id, organisation__kind=Organisation.Kind.PROVIDER
         ).first()
     return {
         "enterprise": enterprise,
         "dossier": Dossier(
-            enterprise=enterprise, access=access, target_level=settings.ACCEPTANCE_MIN_LEVEL, **sections
+            enterprise=enterprise,
+            access=access,
+            target_level=settings.ACCEPTANCE_MIN_LEVEL,
+            consents=dossier_consents_shown(user, enterprise, access),
+            destruction=dossier_destruction(enterprise),
+            **sections,
         ),
         "own": dossier_is_own(user, enterprise),
+        # The contact phone is personal data: for the enterprise itself, and for full access by a role that
+        # contacts people (tangshan_portal.masking); never for a provider.
+        "show_contact_phone": access == DOSSIER_FULL
+        and (dossier_is_own(user, enterprise) or may_see_personal_data(user)),
         "provider": provider,
         "art_6_1_target": ART_6_1_TARGET,
         "art_6_2_dossier": ART_6_2_DOSSIER,

@@ -24,10 +24,18 @@ from enterprises.models import (
 )
 from enterprises.selectors import enterprises_visible_to
 from evaluations.models import LevelAssessment
+from providers.models import POOL_STATUSES
 from tangshan_portal.models import Organisation, ScenarioFamily
+
+from .models import ConsentScope, DestructionRecord, DossierConsent
 
 DOSSIER_FULL = "full"
 DOSSIER_CONTRACTS = "contracts"
+# A provider that holds the enterprise's written consent (Art 10(1), dossiers.models.DossierConsent): what
+# DOSSIER_CONTRACTS shows of its own work, and the enterprise's own information in the parts the consent names —
+# never another provider's contracts, intentions or the complaints.
+DOSSIER_CONSENTED = "consented"
+PROVIDER_ACCESS = (DOSSIER_CONTRACTS, DOSSIER_CONSENTED)
 
 # A provider reads the dossier through a contract the enterprise has signed. A draft is the provider's own
 # paper: counting it would let any provider open any enterprise's dossier just by starting one. A contract
@@ -55,10 +63,36 @@ def dossier_is_own(user, enterprise):
     )
 
 
+def dossier_consents(user, enterprise, now=None):
+    """The enterprise's consents that are valid now for the provider this user acts for: given, not revoked, not
+    past their last day, to a provider still in the resource pool (a provider cleared out loses them, as it
+    loses its contracts' access). None for anyone else."""
+    if not user.is_authenticated or user.organisation_id is None:
+        return DossierConsent.objects.none()
+    return DossierConsent.objects.valid(now).filter(
+        enterprise=enterprise,
+        grantee__organisation_id=user.organisation_id,
+        grantee__organisation__kind=Organisation.Kind.PROVIDER,
+        grantee__organisation__is_active=True,
+        grantee__status__in=POOL_STATUSES,
+    )
+
+
+def dossier_consented_scope(user, enterprise, access):
+    """The parts of the dossier shared with this user by consent (ConsentScope values); empty without consent."""
+    if access != DOSSIER_CONSENTED:
+        return set()
+    scope = set()
+    for codes in dossier_consents(user, enterprise).values_list("scope", flat=True):
+        scope.update(code for code in codes or () if code in ConsentScope.values)
+    return scope
+
+
 def dossier_access(user, enterprise):
     """How much of the enterprise's dossier this user may see: DOSSIER_FULL (the enterprise itself, bureau
-    staff, its county, an assessor of an institution assigned to it), DOSSIER_CONTRACTS (a provider: only
-    what belongs to its own contracts with the enterprise), or None (nothing; the page answers 404).
+    staff, its county, an assessor of an institution assigned to it), DOSSIER_CONSENTED (a provider holding the
+    enterprise's valid written consent), DOSSIER_CONTRACTS (a provider: only what belongs to its own contracts
+    with the enterprise), or None (nothing; the page answers 404).
 
     Fails closed: an inactive organisation, or an account whose organisation says nothing, sees nothing."""
     if not user.is_authenticated or not user.is_active:
@@ -71,6 +105,8 @@ def dossier_access(user, enterprise):
     if org is not None and org.kind == Organisation.Kind.PROVIDER:
         if not org.is_active:
             return None
+        if dossier_consents(user, enterprise).exists():
+            return DOSSIER_CONSENTED
         has_contract = ServiceContract.objects.filter(
             enterprise=enterprise, provider__organisation_id=org.pk, status__in=DOSSIER_PROVIDER_STATUSES
         ).exists()
@@ -88,7 +124,7 @@ def dossier_scope_q(user, access, provider_path="provider"):
     nothing otherwise (an unknown access level must not widen into "everything")."""
     if access == DOSSIER_FULL:
         return Q()
-    if access == DOSSIER_CONTRACTS and user.organisation_id is not None:
+    if access in PROVIDER_ACCESS and user.organisation_id is not None:
         return Q(**{f"{provider_path}__organisation_id": user.organisation_id})
     return Q(pk__in=[])
 
@@ -170,17 +206,36 @@ def dossier_contract_details(contracts):
     return rows
 
 
+def _shared(user, enterprise, access, part):
+    """Whether this part of the dossier is shown whole: full access, or a consent that names it."""
+    return access == DOSSIER_FULL or part in dossier_consented_scope(user, enterprise, access)
+
+
+def _contract_refs(rows, user, access, contract_of):
+    """Each row's `contract_ref`: the number of the contract it belongs to, shown only when the viewer may see that
+    contract (a consent shares the enterprise's information, not another provider's contracts)."""
+    for row in rows:
+        contract = contract_of(row)
+        visible = contract is not None and (
+            access == DOSSIER_FULL or contract.provider.organisation_id == user.organisation_id
+        )
+        row.contract_ref = contract.number if visible else ""
+    return rows
+
+
 def dossier_level_history(user, enterprise, access):
     """Every final digital-level assessment of the enterprise, newest first. A provider sees the baseline
-    assessments and the acceptance assessments of its own contracts, not another provider's result."""
+    assessments and the acceptance assessments of its own contracts, not another provider's result — unless the
+    enterprise consented to share its level history, which it then sees whole (without the other contracts)."""
     assessments = LevelAssessment.objects.filter(enterprise=enterprise, status=LevelAssessment.Status.FINAL)
-    if access == DOSSIER_CONTRACTS:
+    if access not in (DOSSIER_FULL, *PROVIDER_ACCESS):
+        return []
+    if not _shared(user, enterprise, access, ConsentScope.LEVELS):
         assessments = assessments.filter(
             Q(kind=LevelAssessment.Kind.BASELINE) | dossier_scope_q(user, access, "contract__provider")
         )
-    elif access != DOSSIER_FULL:
-        return []
-    return list(assessments.select_related("institution", "contract").order_by("-assessed_on", "-id"))
+    rows = list(assessments.select_related("institution", "contract__provider").order_by("-assessed_on", "-id"))
+    return _contract_refs(rows, user, access, lambda assessment: assessment.contract)
 
 
 def _findings_by_family(findings):
@@ -194,9 +249,10 @@ def _findings_by_family(findings):
 def dossier_diagnoses(user, enterprise, access):
     """Submitted diagnosis reports (Art 5) with their findings grouped by the four scenario families; a
     draft is the provider's working paper."""
+    scope = Q() if _shared(user, enterprise, access, ConsentScope.DIAGNOSES) else dossier_scope_q(user, access)
     reports = list(
         DiagnosisReport.objects.filter(enterprise=enterprise, status=DiagnosisReport.Status.SUBMITTED)
-        .filter(dossier_scope_q(user, access))
+        .filter(scope)
         .select_related("provider")
         .prefetch_related(
             Prefetch(
@@ -213,13 +269,18 @@ def dossier_diagnoses(user, enterprise, access):
 
 def dossier_surveys(user, enterprise, access):
     """The deep surveys (Art 6(2)): the core information Art 10(1) protects. Full access sees all of them, a
-    provider only those made under its own contracts."""
-    return list(
+    provider those made under its own contracts, and all of them when the enterprise consented to share them."""
+    if _shared(user, enterprise, access, ConsentScope.SURVEYS):
+        scope = Q()
+    else:
+        scope = dossier_scope_q(user, access, "contract__provider")
+    rows = list(
         DossierSurvey.objects.filter(enterprise=enterprise, contract__enterprise=enterprise)
-        .filter(dossier_scope_q(user, access, "contract__provider"))
+        .filter(scope)
         .select_related("contract__provider")
         .order_by("-surveyed_on", "-id")
     )
+    return _contract_refs(rows, user, access, lambda survey: survey.contract)
 
 
 def dossier_intentions(user, enterprise, access):
@@ -233,9 +294,13 @@ def dossier_intentions(user, enterprise, access):
 
 
 def dossier_trainings(user, enterprise, access):
+    if _shared(user, enterprise, access, ConsentScope.TRAININGS):
+        scope = Q()
+    else:
+        scope = dossier_scope_q(user, access, "session__provider")
     return list(
         TrainingAttendance.objects.filter(enterprise=enterprise)
-        .filter(dossier_scope_q(user, access, "session__provider"))
+        .filter(scope)
         .select_related("session__provider")
         .order_by("-session__held_on", "-id")
     )
@@ -266,10 +331,21 @@ class Dossier:
     trainings: list = field(default_factory=list)
     complaints: dict | None = None
     target_level: int = 2
+    # The valid consents a DOSSIER_CONSENTED view rests on, and the latest destruction of the enterprise's data.
+    consents: list = field(default_factory=list)
+    destruction: DestructionRecord | None = None
 
     @property
     def full(self):
         return self.access == DOSSIER_FULL
+
+    @property
+    def consented(self):
+        return self.access == DOSSIER_CONSENTED
+
+    @property
+    def consent_ids(self):
+        return [consent.pk for consent in self.consents]
 
     @property
     def baseline_assessment(self):
@@ -292,9 +368,19 @@ class Dossier:
         return latest is not None and latest.level >= self.target_level
 
 
+def dossier_consents_shown(user, enterprise, access):
+    if access != DOSSIER_CONSENTED:
+        return []
+    return list(dossier_consents(user, enterprise).order_by("valid_until", "pk"))
+
+
+def dossier_destruction(enterprise):
+    return DestructionRecord.objects.filter(enterprise=enterprise).order_by("-executed_at", "-id").first()
+
+
 def dossier_build(user, enterprise, access):
     """Everything the dossier page shows to this user, each section limited to what the access allows."""
-    if access not in (DOSSIER_FULL, DOSSIER_CONTRACTS):
+    if access not in (DOSSIER_FULL, *PROVIDER_ACCESS):
         raise ValueError(f"no dossier for access {access!r}")
     return Dossier(
         enterprise=enterprise,
@@ -307,4 +393,6 @@ def dossier_build(user, enterprise, access):
         trainings=dossier_trainings(user, enterprise, access),
         complaints=dossier_complaint_counts(user, enterprise, access),
         target_level=settings.ACCEPTANCE_MIN_LEVEL,
+        consents=dossier_consents_shown(user, enterprise, access),
+        destruction=dossier_destruction(enterprise),
     )

@@ -1,9 +1,11 @@
 """The one-enterprise-one-dossier page (Art 6(2)): one page that gathers an enterprise's profile, digital-level
 history, diagnoses, deep surveys, contracts, matchmaking and training — and its PDF, built in the background.
 
-Who may see how much is decided by dossiers.selectors.dossier_access; everyone else gets 404. The dossier
-holds trade secrets (Art 10(1)), so every view by someone other than the enterprise itself is audited and the
-page is never cached. Asking for the PDF is a read of the dossier too and is audited the same way."""
+Who may see how much is decided by dossiers.selectors.dossier_access — a provider beyond its own contracts only
+with the enterprise's written consent (views_consent.py); everyone else gets 404. The dossier holds trade secrets
+(Art 10(1)), so every view by someone other than the enterprise itself is audited (a view under consent names the
+consents it rests on) and the page is never cached. Asking for the PDF is a read of the dossier too and is audited
+the same way."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -18,13 +20,16 @@ from tangshan_portal.jobs import job_start, jobs_of
 from tangshan_portal.models import AuditEvent, BackgroundJob
 
 from .documents import dossier_context
-from .selectors import dossier_access, dossier_is_own
+from .selectors import DOSSIER_CONSENTED, dossier_access, dossier_consents, dossier_is_own
 
 AUDIT_ACTION = AuditEvent.Action.DOSSIER_VIEW
 
 
 def _audit(request, enterprise, access, **detail):
     if not dossier_is_own(request.user, enterprise):
+        if access == DOSSIER_CONSENTED:
+            # Art 10(1): every use of a consent names the consents it rests on.
+            detail["consents"] = sorted(dossier_consents(request.user, enterprise).values_list("pk", flat=True))
         record_event(AUDIT_ACTION, request=request, obj=enterprise, access=access, **detail)
 
 

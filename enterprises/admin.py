@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tangshan_portal.admin import ScopedAdminMixin
 from tangshan_portal.imports import RegistryImportExportMixin
+from tangshan_portal.masking import PersonalDataAdminMixin, mask_name, mask_phone
 from tangshan_portal.services import attachments_of
 
 from . import selectors
@@ -27,10 +28,22 @@ from .selectors_contracts import FLAGGED_PRICE_Q, contract_attachments
 
 
 @admin.register(PilotEnterprise)
-class PilotEnterpriseAdmin(RegistryImportExportMixin, ScopedAdminMixin, admin.ModelAdmin):
+class PilotEnterpriseAdmin(PersonalDataAdminMixin, RegistryImportExportMixin, ScopedAdminMixin, admin.ModelAdmin):
     # XLSX import and export (tangshan_portal/imports.py); both stay within the user's county scope.
     resource_classes = [PilotEnterpriseResource]
-    list_display = ["name", "uscc", "county", "industry", "sub_industry", "size", "baseline_level"]
+    # The contact person's name and phone are masked for roles that do not contact enterprises (masking.py).
+    personal_data_fields = {"contact_name": mask_name, "contact_phone": mask_phone}
+    list_display = [
+        "name",
+        "uscc",
+        "county",
+        "industry",
+        "sub_industry",
+        "size",
+        "baseline_level",
+        "contact_name",
+        "contact_phone",
+    ]
     list_filter = ["county", "industry", "size", "baseline_level"]
     search_fields = ["name", "uscc", "sub_industry", "contact_name"]
     list_select_related = ["county"]
@@ -278,6 +291,27 @@ class ServiceContractAdmin(RegistryImportExportMixin, ScopedAdminMixin, admin.Mo
         FeeConsequenceInline,
     ]
 
+    # What the parties agreed: who, how much, when. Once the contract exists these change only through the
+    # services (the provider's draft, change requests the enterprise agrees to, Art 6(3)), which check the state
+    # and write the state log; editing them here would bypass both.
+    agreed_fields = [
+        "number",
+        "provider",
+        "enterprise",
+        "amount",
+        "subsidy",
+        "advance_payment",
+        "signed_on",
+        "start_on",
+        "end_on",
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            fields += [name for name in self.agreed_fields if name not in fields]
+        return fields
+
     def get_queryset(self, request):
         return selectors.contracts_visible_to(request.user, super().get_queryset(request))
 
@@ -300,7 +334,7 @@ class ServiceContractAdmin(RegistryImportExportMixin, ScopedAdminMixin, admin.Mo
 
     def attachment_view(self, request, object_id, attachment_id):
         # Imported here: the views module imports the portal's page decorators, which the admin does not need.
-        from .views_contracts_provider import attachment_response
+        from tangshan_portal.files import attachment_response
 
         if not self.has_view_permission(request):
             raise PermissionDenied
@@ -310,7 +344,7 @@ class ServiceContractAdmin(RegistryImportExportMixin, ScopedAdminMixin, admin.Mo
         attachment = contract_attachments(contract).filter(pk=attachment_id).first()
         if attachment is None:
             raise Http404
-        return attachment_response(request, attachment, contract)
+        return attachment_response(request, attachment, contract=contract.pk)
 
     @admin.display(description=_("county"), ordering="enterprise__county")
     def county(self, obj):

@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q, Sum
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
@@ -19,8 +19,8 @@ from django.utils.translation import gettext_lazy as _
 
 from tangshan_portal.admin import ReadOnlyAdmin as BaseReadOnlyAdmin
 from tangshan_portal.admin import ScopedAdminMixin
-from tangshan_portal.audit import record_event
-from tangshan_portal.models import AuditEvent, County
+from tangshan_portal.files import attachment_response
+from tangshan_portal.models import County
 from tangshan_portal.services import attachments_of
 
 from . import selectors_outreach as selectors
@@ -97,18 +97,7 @@ class AttachmentsAdminMixin:
         attachment = attachments_of(obj).filter(pk=attachment_id).first()
         if attachment is None:
             raise Http404
-        try:
-            handle = attachment.file.open("rb")
-        except FileNotFoundError as exc:
-            raise Http404(gettext("The file is no longer available.")) from exc
-        record_event(AuditEvent.Action.DOWNLOAD, request=request, obj=attachment, record=f"{self.opts.label}:{obj.pk}")
-        response = FileResponse(
-            handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.mime_type
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return attachment_response(request, attachment, record=f"{self.opts.label}:{obj.pk}")
 
 
 class OwnCountyFilter(admin.SimpleListFilter):

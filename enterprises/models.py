@@ -10,7 +10,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
 from providers.models import Product, Provider
-from tangshan_portal.fields import USCCField
+from tangshan_portal.fields import EncryptedCharField, EncryptedTextField, USCCField
 from tangshan_portal.models import County, Organisation, Scenario
 from tangshan_portal.validators import USCC_DB_REGEX
 
@@ -41,7 +41,8 @@ class PilotEnterprise(models.Model):
     sub_industry = models.CharField(_("sub-industry"), max_length=80, db_index=True)
     size = models.CharField(_("size"), max_length=10, choices=EnterpriseSize.choices)
     contact_name = models.CharField(_("contact person"), max_length=50, blank=True)
-    contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
+    # Personal data, encrypted at rest (Art 10(1)); never searched or filtered on.
+    contact_phone = EncryptedCharField(_("contact phone"), max_length=30, blank=True)
     baseline_level = models.PositiveSmallIntegerField(
         _("baseline digital level"),
         null=True,
@@ -492,7 +493,8 @@ class DiagnosisReport(models.Model):
         Provider, verbose_name=_("provider"), on_delete=models.PROTECT, related_name="diagnoses"
     )
     diagnosed_on = models.DateField(_("diagnosed on"))
-    summary = models.TextField(_("overall assessment"))
+    # The diagnosis describes the enterprise's operations: confidential (Art 10(1)), encrypted at rest.
+    summary = EncryptedTextField(_("overall assessment"))
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT)
     created_by = _user_fk(_("written by"))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -517,8 +519,8 @@ class DiagnosisFinding(models.Model):
         DiagnosisReport, verbose_name=_("diagnosis report"), on_delete=models.CASCADE, related_name="findings"
     )
     scenario = models.ForeignKey(Scenario, verbose_name=_("scenario"), on_delete=models.PROTECT, related_name="+")
-    current_state = models.TextField(_("current state"))
-    recommendation = models.TextField(_("recommended retrofit"))
+    current_state = EncryptedTextField(_("current state"))
+    recommendation = EncryptedTextField(_("recommended retrofit"))
     priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, default=Priority.MEDIUM)
 
     class Meta:
@@ -544,10 +546,11 @@ class DossierSurvey(models.Model):
         ServiceContract, verbose_name=_("contract"), on_delete=models.PROTECT, related_name="dossier_surveys"
     )
     surveyed_on = models.DateField(_("surveyed on"))
-    production_process = models.TextField(_("production process"))
-    supply_chain = models.TextField(_("supply-chain data"))
-    intellectual_property = models.TextField(_("intellectual property"), blank=True)
-    other_core_information = models.TextField(_("other core information"), blank=True)
+    # The enterprise's trade secrets (Art 10(1)): encrypted at rest.
+    production_process = EncryptedTextField(_("production process"))
+    supply_chain = EncryptedTextField(_("supply-chain data"))
+    intellectual_property = EncryptedTextField(_("intellectual property"), blank=True)
+    other_core_information = EncryptedTextField(_("other core information"), blank=True)
     created_by = _user_fk(_("written by"))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 

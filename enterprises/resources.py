@@ -11,6 +11,7 @@ from import_export import fields
 
 from providers.models import Provider
 from tangshan_portal.imports import ChoicesWidget, CodeForeignKeyWidget, CodesManyToManyWidget, RegistryResource
+from tangshan_portal.masking import PersonalDataResourceMixin, mask_name, mask_phone
 from tangshan_portal.models import County, Scenario
 
 from . import selectors
@@ -29,7 +30,10 @@ HEADERS = {
 }
 
 
-class PilotEnterpriseResource(RegistryResource):
+class PilotEnterpriseResource(PersonalDataResourceMixin, RegistryResource):
+    # Exported masked unless the admin says the user may see personal data (tangshan_portal.masking).
+    personal_data_fields = {"contact_name": mask_name, "contact_phone": mask_phone}
+
     county = fields.Field(
         attribute="county",
         column_name=HEADERS["county"],

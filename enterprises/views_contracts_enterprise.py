@@ -11,6 +11,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from tangshan_portal.files import attachment_response
+
 from . import services
 from .access import enterprise_staff_required
 from .forms_contracts import AcceptanceAnswerForm, AnswerForm, ReturnForm, SignForm
@@ -22,7 +24,7 @@ from .selectors_contracts import (
     enterprise_contracts,
     enterprise_pending_actions,
 )
-from .views_contracts_provider import attachment_response, price_threshold_percent, put_errors
+from .views_contracts_provider import price_threshold_percent, put_errors
 
 
 def _contract(enterprise, pk):
@@ -49,7 +51,9 @@ def contract_list(request, enterprise):
 @enterprise_staff_required
 def contract_attachment(request, enterprise, pk, attachment_pk):
     contract = _contract(enterprise, pk)
-    return attachment_response(request, get_object_or_404(contract_attachments(contract), pk=attachment_pk), contract)
+    return attachment_response(
+        request, get_object_or_404(contract_attachments(contract), pk=attachment_pk), contract=contract.pk
+    )
 
 
 # --- The contract's page and the enterprise's answers -----------------------------------------------------------

@@ -8,14 +8,12 @@ provider's contract, and anything that hangs from it, answers 404."""
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from providers.access import provider_staff_required
-from tangshan_portal.audit import record_event
-from tangshan_portal.models import AuditEvent
+from tangshan_portal.files import attachment_response
 
 from . import services
 from .forms_contracts import (
@@ -73,21 +71,6 @@ def put_errors(form, exc):
             form.add_error(name if name in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
-
-
-def attachment_response(request, attachment, contract):
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404(_("The file is no longer available.")) from exc
-    record_event(AuditEvent.Action.DOWNLOAD, request=request, obj=attachment, contract=contract.pk)
-    response = FileResponse(
-        handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.mime_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 def price_threshold_percent():
@@ -192,7 +175,9 @@ def contract_detail(request, provider, pk):
 @provider_staff_required
 def contract_attachment(request, provider, pk, attachment_pk):
     contract = _contract(provider, pk)
-    return attachment_response(request, get_object_or_404(contract_attachments(contract), pk=attachment_pk), contract)
+    return attachment_response(
+        request, get_object_or_404(contract_attachments(contract), pk=attachment_pk), contract=contract.pk
+    )
 
 
 # --- The draft ---------------------------------------------------------------------------------------------

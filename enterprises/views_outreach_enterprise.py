@@ -13,13 +13,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from tangshan_portal.files import attachment_response
 from tangshan_portal.services import attachments_of
 
 from . import selectors_outreach as selectors
 from . import services_outreach as services
 from .access import enterprise_staff_required
 from .models import CooperationIntention, TrainingSession
-from .views_outreach_provider import attachment_response, error_text
+from .views_outreach_provider import error_text
 
 
 @require_GET

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import FileResponse, Http404, HttpResponseBadRequest
+from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,8 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_fsm_log.models import StateLog
 
 from providers.access import provider_staff_required
-from tangshan_portal.audit import record_event
-from tangshan_portal.models import AuditEvent
+from tangshan_portal.files import attachment_response
 from tangshan_portal.services import attachments_of
 
 from . import selectors_outreach as selectors
@@ -62,22 +61,6 @@ def _history(obj, labels):
 
 def error_text(exc):
     return " ".join(exc.messages)
-
-
-def attachment_response(request, attachment, **detail):
-    """Serve an attachment as a download, never rendered by the browser, and record who fetched it."""
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404(_("The file is no longer available.")) from exc
-    record_event(AuditEvent.Action.DOWNLOAD, request=request, obj=attachment, **detail)
-    response = FileResponse(
-        handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.mime_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 # --- Diagnosis (Art 5) and dossier surveys (Art 6(2)) ------------------------------------------------------------

@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
 from django.db.models import F
-from django.http import FileResponse, Http404, HttpResponseBadRequest
+from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,9 +16,8 @@ from django_fsm_log.models import StateLog
 
 from enterprises.selectors_contracts import provider_pending_actions
 from providers.access import provider_staff_required
-from tangshan_portal.audit import record_event
+from tangshan_portal.files import attachment_response
 from tangshan_portal.grounds import ART13_CONSEQUENCE
-from tangshan_portal.models import AuditEvent
 from tangshan_portal.services import attachments_of, notifications_for
 
 from . import services
@@ -237,15 +236,4 @@ def case_attachment(request, pk, attachment_pk):
     """An attachment of a case the user may see (the provider's staff, bureau staff who read cases)."""
     case = get_object_or_404(rectification_cases_visible_to(request.user), pk=pk)
     attachment = get_object_or_404(attachments_of(case), pk=attachment_pk)
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404(_("The file is no longer available.")) from exc
-    record_event(AuditEvent.Action.DOWNLOAD, request=request, obj=attachment, case=case.pk)
-    response = FileResponse(
-        handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.mime_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return attachment_response(request, attachment, case=case.pk)

@@ -12,7 +12,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import viewsets
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
@@ -33,6 +33,7 @@ from evaluations.models import (
 )
 from evaluations.selectors import rectification_cases_visible_to
 from providers.models import Provider
+from tangshan_portal.authentication import ExpiringTokenAuthentication
 from tangshan_portal.models import Announcement
 
 from . import selectors
@@ -97,7 +98,8 @@ class ApiPagination(PageNumberPagination):
 
 class ApiMixin:
     # Token first: an anonymous call to a protected endpoint then answers 401 with `WWW-Authenticate: Token`.
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    # Tokens expire (tangshan_portal.authentication).
+    authentication_classes = [ExpiringTokenAuthentication, SessionAuthentication]
     throttle_classes = [ApiAnonThrottle, ApiUserThrottle]
     pagination_class = ApiPagination
     # The serializer that validates the list's query parameters (documented in the schema from it too).

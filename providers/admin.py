@@ -20,6 +20,7 @@ from tangshan_portal.admin import ReadOnlyAdmin
 from tangshan_portal.admin_actions import CaseAction, ServiceActionAdminMixin
 from tangshan_portal.grounds import cite_art12
 from tangshan_portal.imports import RegistryImportExportMixin
+from tangshan_portal.masking import CONTACT_FIELDS, PersonalDataAdminMixin, mask_email, mask_name, mask_phone
 
 from . import forms, selectors, services
 from .models import (
@@ -98,11 +99,24 @@ REGISTERED_FIELDS = tuple(RegisteredField.values)
 
 
 @admin.register(Provider)
-class ProviderAdmin(RegistryImportExportMixin, admin.ModelAdmin):
+class ProviderAdmin(PersonalDataAdminMixin, RegistryImportExportMixin, admin.ModelAdmin):
     # XLSX import and export (tangshan_portal/imports.py); an import never changes the standing nor, for a
     # provider already in the registry, the registration data (providers/resources.py).
     resource_classes = [ProviderResource]
-    list_display = ["name", "uscc", "provider_type", "status", "county", "legal_representative", "contract_count"]
+    # The contact person's name and phone are masked for roles that do not contact providers (masking.py). The
+    # legal representative is not: it is public registration data (and the screening of applications uses it).
+    personal_data_fields = CONTACT_FIELDS
+    list_display = [
+        "name",
+        "uscc",
+        "provider_type",
+        "status",
+        "county",
+        "legal_representative",
+        "contact_name",
+        "contact_phone",
+        "contract_count",
+    ]
     list_filter = ["status", "provider_type", "county", "scenarios"]
     search_fields = ["name", "uscc", "legal_representative", "contact_name"]
     list_select_related = ["county"]
@@ -243,8 +257,12 @@ class FlaggedFilter(admin.SimpleListFilter):
 
 
 @admin.register(ProviderApplication)
-class ProviderApplicationAdmin(ServiceActionAdminMixin, admin.ModelAdmin):
+class ProviderApplicationAdmin(PersonalDataAdminMixin, ServiceActionAdminMixin, admin.ModelAdmin):
     case_actions = APPLICATION_ACTIONS
+    # Read-only for everyone (the actions decide): the applicant's contact data are masked unless the role
+    # contacts applicants (masking.py).
+    personal_data_fields = CONTACT_FIELDS
+    personal_data_displays = {"applicant_display": "applicant_display_masked"}
     change_form_template = "admin/complaints/record_change_form.html"
     created_label = _("Submitted")
     transition_labels = {
@@ -407,6 +425,12 @@ class ProviderApplicationAdmin(ServiceActionAdminMixin, admin.ModelAdmin):
     def applicant_display(self, obj):
         user = obj.applicant
         parts = [user.get_username(), user.full_name, user.phone, user.email]
+        return " · ".join(part for part in parts if part)
+
+    @admin.display(description=_("applicant account"))
+    def applicant_display_masked(self, obj):
+        user = obj.applicant
+        parts = [user.get_username(), mask_name(user.full_name), mask_phone(user.phone), mask_email(user.email)]
         return " · ".join(part for part in parts if part)
 
     @admin.display(description=_("submitted"), ordering="submitted_at")

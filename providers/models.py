@@ -9,7 +9,7 @@ from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
-from tangshan_portal.fields import USCCField
+from tangshan_portal.fields import EncryptedCharField, USCCField
 from tangshan_portal.models import County, Organisation, Scenario
 from tangshan_portal.validators import USCC_DB_REGEX
 
@@ -75,7 +75,8 @@ class Provider(ConcurrentTransitionMixin, models.Model):
         Scenario, verbose_name=_("service scenarios"), blank=True, related_name="providers"
     )
     contact_name = models.CharField(_("contact person"), max_length=50, blank=True)
-    contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
+    # Personal data, encrypted at rest (Art 10(1)); never searched or filtered on.
+    contact_phone = EncryptedCharField(_("contact phone"), max_length=30, blank=True)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
     # Not protected: FSMField(protected=True) breaks full_clean and imports (DESIGN.md); the state changes
     # only through services, and the admin shows it read-only.
@@ -255,7 +256,7 @@ class ProviderApplication(ConcurrentTransitionMixin, models.Model):
         _("reference cases"), help_text=_("Digital-transformation projects completed for other enterprises.")
     )
     contact_name = models.CharField(_("contact person"), max_length=50)
-    contact_phone = models.CharField(_("contact phone"), max_length=30)
+    contact_phone = EncryptedCharField(_("contact phone"), max_length=30)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
     status = FSMField(
         _("status"),

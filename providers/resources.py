@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from import_export import fields
 
 from tangshan_portal.imports import ChoicesWidget, CodeForeignKeyWidget, CodesManyToManyWidget, RegistryResource
+from tangshan_portal.masking import CONTACT_FIELDS, PersonalDataResourceMixin
 from tangshan_portal.models import County, Scenario
 
 from .models import Provider, ProviderType, RegisteredField
@@ -37,7 +38,10 @@ HEADERS = {
 }
 
 
-class ProviderResource(RegistryResource):
+class ProviderResource(PersonalDataResourceMixin, RegistryResource):
+    # Exported masked unless the admin says the user may see personal data (tangshan_portal.masking).
+    personal_data_fields = CONTACT_FIELDS
+
     provider_type = fields.Field(
         attribute="provider_type", column_name=HEADERS["provider_type"], widget=ChoicesWidget(ProviderType.choices)
     )

@@ -12,13 +12,11 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from tangshan_portal.audit import record_event
-from tangshan_portal.models import AuditEvent
+from tangshan_portal.files import attachment_response
 from tangshan_portal.services import attachments_of
 from tangshan_portal.transitions import TransitionError
 
@@ -76,18 +74,7 @@ def _put_errors(form, error):
 
 
 def _serve(request, attachment, **audit):
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404(_("The file is no longer available.")) from exc
-    record_event(AuditEvent.Action.DOWNLOAD, request=request, obj=attachment, **audit)
-    response = FileResponse(
-        handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.mime_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return attachment_response(request, attachment, **audit)
 
 
 # --- Public: the application form and the admission notices ---------------------------------------------------
@@ -114,7 +101,7 @@ def apply(request):
             except ValidationError as error:
                 _put_errors(form, error)
             else:
-                login(request, application.applicant, backend="django.contrib.auth.backends.ModelBackend")
+                login(request, application.applicant, backend="tangshan_portal.authentication.PortalModelBackend")
                 messages.success(
                     request,
                     _("Your application was submitted. The bureau reviews it; you can follow it on this page."),

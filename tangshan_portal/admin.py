@@ -12,18 +12,36 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from .models import AuditEvent, BackgroundJob, County, IssuedDocument, Organisation, Scenario, User, WorkCalendarDay
+from .audit import record_event
+from .authentication import PortalAdminAuthenticationForm
+from .masking import PersonalDataAdminMixin, mask_name
+from .models import (
+    AuditCheckpoint,
+    AuditEvent,
+    BackgroundJob,
+    County,
+    IssuedDocument,
+    Organisation,
+    Scenario,
+    User,
+    WorkCalendarDay,
+)
+from .otp import register_device_admin
+from .passwords import PASSWORD_SET_BY_ADMINISTRATOR
 from .roles import (
     INDIVIDUAL_PERMISSIONS,
     ROLE_ASSIGNMENT_FIELDS,
     may_assign_roles,
     may_manage_accounts,
+    may_set_password,
     validate_role_separation,
 )
 
 admin.site.site_header = _("Provider supervision — administration")
 admin.site.site_title = _("Provider supervision")
 admin.site.index_title = _("Work area")
+# Says why a correct password was refused (a deactivated organisation; tangshan_portal.authentication).
+admin.site.login_form = PortalAdminAuthenticationForm
 
 
 class ScopedAdminMixin:
@@ -106,7 +124,11 @@ ACCOUNT_FIELDS = ["username", "full_name", "email", "phone", "organisation", "is
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(PersonalDataAdminMixin, DjangoUserAdmin):
+    # People's names are masked in the account list for roles that do not hold portal.view_personal_data (the
+    # security administrator and the auditor identify accounts by user name); the account form is unchanged.
+    personal_data_fields = {"full_name": mask_name}
+    mask_view_only_forms = False
     form = UserAccountForm
     list_display = ["username", "full_name", "organisation", "role_names", "is_staff", "is_active", "last_login"]
     list_filter = ["groups", "is_staff", "is_active", "organisation__kind"]
@@ -159,10 +181,42 @@ class UserAdmin(DjangoUserAdmin):
         return fields
 
     def user_change_password(self, request, id, form_url=""):
-        # Whoever could set another account's password could act as it: only who manages accounts may.
+        # Whoever could set another account's password could act as it: only who manages accounts may, and not for
+        # the security administrator and the auditor, whose duty is to check the system administrator (roles.py).
         if not may_manage_accounts(request.user):
             raise PermissionDenied
-        return super().user_change_password(request, id, form_url)
+        account = self.get_object(request, unquote(id))
+        if account is not None and not may_set_password(request.user, account):
+            raise PermissionDenied
+        before = account.password if account is not None else None
+        response = super().user_change_password(request, id, form_url)
+        if account is not None and request.method == "POST":
+            account.refresh_from_db(fields=["password"])
+            if account.password != before:
+                self._password_set_for(request, account, reset=True)
+        return response
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change and obj.has_usable_password():
+            # A new account's first password is the administrator's, like a reset's.
+            self._password_set_for(request, obj, reset=False)
+
+    @staticmethod
+    def _password_set_for(request, account, *, reset):
+        """The administrator knows the password just set: the account must choose its own at its next login
+        (passwords.PASSWORD_SET_BY_ADMINISTRATOR); an administrator's own password change stays theirs."""
+        if account.pk != request.user.pk:
+            User.objects.filter(pk=account.pk).update(password_changed_at=PASSWORD_SET_BY_ADMINISTRATOR)
+            account.password_changed_at = PASSWORD_SET_BY_ADMINISTRATOR
+        if reset:
+            record_event(
+                AuditEvent.Action.PASSWORD_CHANGED,
+                request=request,
+                obj=account,
+                set_by_administrator=True,
+                must_change=account.pk != request.user.pk,
+            )
 
     def has_delete_permission(self, request, obj=None):
         # Accounts are deactivated, not deleted: decisions and the audit log keep pointing at them.
@@ -184,10 +238,43 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["at", "actor_username", "action", "success", "object_repr", "ip_address", "path"]
+    """The audit log for the auditor, with each event's place in the hash chain: the sequence and the hashes
+    let anyone recompute a link by hand, and `manage.py verify_audit` checks them all."""
+
+    list_display = ["sequence", "at", "actor_username", "action", "success", "object_repr", "ip_address", "path"]
     list_filter = ["action", "success"]
     search_fields = ["actor_username", "object_repr", "ip_address", "path"]
     date_hierarchy = "at"
+    ordering = ["-sequence"]
+    # Every recorded field (several are not editable, so the admin would not show them otherwise).
+    fields = [
+        "sequence",
+        "at",
+        "actor",
+        "actor_username",
+        "action",
+        "success",
+        "object_type",
+        "object_id",
+        "object_repr",
+        "path",
+        "ip_address",
+        "user_agent",
+        "detail",
+        "prev_hash",
+        "chain_hash",
+    ]
+    readonly_fields = fields
+
+
+@admin.register(AuditCheckpoint)
+class AuditCheckpointAdmin(ReadOnlyAdmin):
+    """Where the retention purge cut the start of the chain (verification starts there)."""
+
+    list_display = ["created_at", "last_sequence", "last_id", "cutoff", "retention_days", "events", "last_hash"]
+    date_hierarchy = "created_at"
+    fields = ["created_at", "last_sequence", "last_id", "last_hash", "cutoff", "retention_days", "events"]
+    readonly_fields = fields
 
 
 class WorkCalendarDayForm(forms.ModelForm):
@@ -271,3 +358,7 @@ class BackgroundJobAdmin(ReadOnlyAdmin):
     list_filter = ["kind", "status"]
     list_select_related = ["requested_by"]
     readonly_fields = [f.name for f in BackgroundJob._meta.fields]
+
+
+# The security administrator's page of authenticators, in place of django-otp's (which shows their secrets).
+register_device_admin(admin.site)

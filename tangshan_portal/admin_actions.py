@@ -13,7 +13,7 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -25,8 +25,7 @@ from django_fsm import ConcurrentTransition, has_transition_perm
 from django_fsm_log.models import StateLog
 
 from .admin import ScopedAdminMixin
-from .audit import record_event
-from .models import AuditEvent
+from .files import attachment_response
 from .services import attachments_of
 
 
@@ -174,18 +173,7 @@ class ServiceActionAdminMixin(ScopedAdminMixin):
         attachment = attachments_of(obj).filter(pk=attachment_id).first()
         if attachment is None:
             raise Http404
-        try:
-            handle = attachment.file.open("rb")
-        except FileNotFoundError as exc:
-            raise Http404(gettext("The file is no longer available.")) from exc
-        record_event(AuditEvent.Action.DOWNLOAD, request=request, obj=attachment, record=f"{self.opts.label}:{obj.pk}")
-        response = FileResponse(
-            handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.mime_type
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return attachment_response(request, attachment, record=f"{self.opts.label}:{obj.pk}")
 
     # --- the change page: read-only, with the actions panel and the timeline
 

@@ -14,7 +14,7 @@ class PortalConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from . import signals  # noqa: F401  (connects the audit receivers)
+        from . import otp, signals  # noqa: F401  (connects the audit receivers; registers the second factor's checks)
         from .imports import import_job_run
         from .jobs import register_runner
         from .models import BackgroundJob

@@ -26,6 +26,7 @@ import contextvars
 import hashlib
 import ipaddress
 import json
+import logging
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
@@ -37,6 +38,8 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from .models import AuditCheckpoint, AuditEvent
+
+logger = logging.getLogger(__name__)
 
 # Bump only together with a migration that re-chains: verify_audit recomputes every hash with this format.
 CHAIN_FORMAT = "v1"
@@ -89,29 +92,101 @@ def bound_request(request):
 class AuditContextMiddleware:
     """Lets events recorded without a request at hand (a signal such as a change of a user's groups in the
     admin, a service called by a view) still say who acted, from where and on which path. Place it after
-    AuthenticationMiddleware."""
+    AuthenticationMiddleware.
+
+    It also writes what must survive the view's rollback, after the view's transaction (ATOMIC_REQUESTS) ended:
+    every refusal (any 403 answer that handler403 did not record already: the admin's refusal pages, the API, a
+    CSRF failure), and the events deferred with `defer_event` (a refused API token: DRF marks the request's
+    transaction for rollback)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         with bound_request(request):
-            return self.get_response(request)
+            response = self.get_response(request)
+            if response.status_code == 403 and not getattr(request, "_portal_denial_recorded", False):
+                record_denial(request, response)
+            for action, kwargs in request.__dict__.pop("_portal_deferred_events", ()):
+                record_event(action, request=request, **kwargs)
+            return response
+
+
+def defer_event(request, action, **kwargs):
+    """Record an event once the response is made, outside the view's transaction: for refusals that the view's
+    rollback would otherwise take with it. `request` may be DRF's Request (its Django request is used)."""
+    request = getattr(request, "_request", request)
+    request.__dict__.setdefault("_portal_deferred_events", []).append((action, kwargs))
+
+
+def _denied_target(request):
+    """(object type, object id, object repr) of a refused request, from its URL: the model and id of an admin
+    page, else the view's name and the URL's id (a portal page names no model in its URL)."""
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return "", "", ""
+    kwargs = match.kwargs or {}
+    object_id = next((str(kwargs[name]) for name in ("object_id", "id", "pk", "code") if name in kwargs), "")
+    if match.app_name == "admin" and match.url_name:
+        from django.contrib import admin
+        from django.contrib.auth import get_user_model
+
+        for model in admin.site._registry:
+            prefixes = (f"{model._meta.app_label}_{model._meta.model_name}_",)
+            if model is get_user_model():
+                prefixes += ("auth_user_",)  # Django's UserAdmin names its password page so, whatever the model
+            if match.url_name.startswith(prefixes):
+                return model._meta.label, object_id, match.view_name
+    return match.view_name or "", object_id, match.view_name or ""
+
+
+def record_denial(request, response=None, *, reason=""):
+    """A PERMISSION_DENIED event for a refused request: who, from where, what (the URL's object) and why. Once
+    per request: handler403 calls it with the exception's message, AuditContextMiddleware for any other 403."""
+    request._portal_denial_recorded = True
+    object_type, object_id, object_repr = _denied_target(request)
+    reason = str(reason or "")[:300]
+    if not reason and response is not None:
+        # A DRF answer carries its reason in `data`; the admin's refusal pages in their context's `refusal`.
+        data = getattr(response, "data", None) or getattr(response, "context_data", None)
+        if isinstance(data, dict):
+            reason = str(data.get("detail") or data.get("refusal") or "")[:300]
+    detail = {"method": request.method, "status": 403 if response is None else response.status_code}
+    if reason:
+        detail["reason"] = reason
+    target = (object_type, object_id, object_repr)
+    return record_event(AuditEvent.Action.PERMISSION_DENIED, request=request, target=target, success=False, **detail)
 
 
 def client_ip(request):
-    # REMOTE_ADDR is what the web server saw; a reverse proxy's X-Forwarded-For is trusted only when the
-    # deployment says it sits behind one, otherwise any client could forge its address in the log.
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip() or None
-    return request.META.get("REMOTE_ADDR") or None
+    """The client's address, the same for the audit log and the login lockout (AXES_CLIENT_IP_CALLABLE).
+
+    Without a proxy (PORTAL_TRUSTED_PROXY_COUNT=0) it is REMOTE_ADDR, what the web server saw. Behind N trusted
+    proxies each appends the address it received the request from to X-Forwarded-For, so the N-th entry from
+    the right is the one the outermost trusted proxy saw: the client's. Whatever stands left of it came from
+    the client and is ignored (the left-most entry is whatever the client chose to send). A header with fewer
+    entries than proxies, or an entry that is not an address, falls back to REMOTE_ADDR."""
+    remote = _ip_or_none(request.META.get("REMOTE_ADDR"))
+    proxies = getattr(settings, "PORTAL_TRUSTED_PROXY_COUNT", 0)
+    if proxies > 0:
+        entries = [entry.strip() for entry in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        entries = [entry for entry in entries if entry]
+        if len(entries) >= proxies:
+            return _ip_or_none(entries[-proxies]) or remote
+    return remote
 
 
-def record_event(action, *, request=None, actor=None, obj=None, success=True, username="", **detail):
+def _ip_or_none(value):
+    try:
+        return ipaddress.ip_address((value or "").strip()).compressed
+    except ValueError:
+        return None
+
+
+def record_event(action, *, request=None, actor=None, obj=None, target=None, success=True, username="", **detail):
     """Append one event to the audit log. Without `request`, the request being handled (if any) supplies the
-    actor, IP address, path and user agent."""
+    actor, IP address, path and user agent. The object is `obj` (a model instance) or, for one not at hand as
+    an instance, `target`: (object type, object id, object repr)."""
     if request is None:
         request = current_request()
     if actor is None and request is not None:
@@ -126,15 +201,47 @@ def record_event(action, *, request=None, actor=None, obj=None, success=True, us
         detail=detail,
     )
     if obj is not None:
-        event.object_type = obj._meta.label
-        event.object_id = str(obj.pk)
-        event.object_repr = str(obj)[:200]
+        target = (obj._meta.label, obj.pk, obj)
+    if target is not None:
+        object_type, object_id, object_repr = target
+        event.object_type = str(object_type)[:100]
+        event.object_id = str(object_id)[:64]
+        event.object_repr = str(object_repr)[:200]
     if request is not None:
         event.path = request.get_full_path()[:300]
         event.ip_address = client_ip(request)
         event.user_agent = request.META.get("HTTP_USER_AGENT", "")[:300]
     event.save()
     return event
+
+
+def record_state_logs(logs):
+    """A TRANSITION event for each django-fsm-log StateLog row: the object, the transition, its from and to states
+    and who made it (else the request's user). signals.audit_transition calls it for every row saved; a caller
+    that writes state logs with bulk_create (which sends no signal) calls it with the rows it created."""
+    events = []
+    for log in logs:
+        content_type = log.content_type
+        model = content_type.model_class()
+        label = model._meta.label if model is not None else f"{content_type.app_label}.{content_type.model}"
+        # The record's own text when the row came with it (django-fsm-log's transitions); otherwise its kind and id,
+        # rather than one more query per event inside every transition.
+        if type(log)._meta.get_field("content_object").is_cached(log) and log.content_object is not None:
+            text = log.content_object
+        else:
+            text = f"{model._meta.verbose_name if model is not None else content_type.model} {log.object_id}"
+        events.append(
+            record_event(
+                AuditEvent.Action.TRANSITION,
+                actor=log.by,
+                target=(label, log.object_id, text),
+                transition=log.transition,
+                source_state=log.source_state,
+                state=log.state,
+                state_log=log.pk,
+            )
+        )
+    return events
 
 
 # --- The hash chain -------------------------------------------------------------------------------------------
@@ -482,3 +589,46 @@ def _delete_through(sequence, *, using, batch_size):
         deleted += count
         if count < batch_size:
             return deleted
+
+
+# --- The daily check (Celery beat, tangshan_portal.tasks.verify_audit) -------------------------------------------
+
+
+def audit_chain_check(*, using="default"):
+    """Verify the whole chain. Intact: the head goes to the operations log (kept outside the database, it is an
+    anchor for `verify_audit --anchor`). Broken: an ERROR in the operations log on every run, and a notification
+    to the security administrators and the auditors, once per problem found."""
+    from django.urls import reverse
+    from django.utils.translation import gettext
+
+    from .roles import Role
+    from .services import notify
+
+    report = verify_chain(using=using)
+    if report.ok:
+        logger.info(
+            "Audit chain intact: %s event(s); head %s:%s", report.events, report.last_sequence, report.head_hash
+        )
+        return report
+    first = report.problems[0]
+    logger.error("Audit chain broken (%s): %s", first.kind, first.message)
+    subject = gettext("The audit log's hash chain is broken")
+    body = gettext(
+        "The daily verification of the audit log found a problem: %(problem)s. Run `manage.py verify_audit --all` "
+        "for the full list, and keep the database as it is for the investigation."
+    ) % {"problem": first.message}
+    problem_key = f"{first.kind}:{first.sequence or 0}:{first.event_id or 0}"
+    for role, link in (
+        (Role.SECADMIN, ""),
+        # The auditor reads the log in the admin.
+        (Role.AUDITOR, reverse("admin:portal_auditevent_changelist")),
+    ):
+        notify(
+            kind="audit_chain_broken",
+            subject=subject,
+            body=body,
+            dedup_key=f"audit-chain:{role.value}:{problem_key}",
+            role=role.value,
+            link=link,
+        )
+    return report

@@ -529,8 +529,29 @@ def _create_missing(model, key, wanted, report, label):
     return {getattr(obj, key) for obj in new}
 
 
-def seed_demo(password):
-    """Write the demo plan and accounts; the caller holds the transaction. Returns a SeedReport."""
+def demo_authenticator(user, secret):
+    """Give a demo staff account exactly one confirmed authenticator (tangshan_portal/otp.py) with the public demo
+    secret (base32), so that the demo logins need no enrolment. Returns whether anything changed."""
+    from base64 import b32decode
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    compact = "".join(secret.split()).upper()
+    key = b32decode(compact + "=" * (-len(compact) % 8)).hex()
+    devices = list(TOTPDevice.objects.filter(user=user))
+    if len(devices) == 1 and devices[0].confirmed and devices[0].key == key:
+        return False
+    TOTPDevice.objects.filter(user=user).delete()
+    TOTPDevice.objects.create(user=user, name="demo", key=key, confirmed=True)
+    return True
+
+
+def seed_demo(password, otp_secret=""):
+    """Write the demo plan and accounts; the caller holds the transaction. Returns a SeedReport.
+
+    With `otp_secret` the demo accounts that need the second factor get an authenticator with that secret;
+    without it they enrol their own at their first login."""
+    from django.conf import settings
     from django.contrib.auth.models import Group
 
     from enterprises.models import PilotEnterprise, ServiceContract
@@ -671,6 +692,8 @@ def seed_demo(password):
         if list(user.groups.all()) != [group]:
             user.groups.set([group])
             changed.append("groups")
+        if otp_secret and role.value in settings.PORTAL_OTP_REQUIRED_ROLES and demo_authenticator(user, otp_secret):
+            changed.append("authenticator")
         report.accounts.append((account.username, role, [] if created else changed))
 
     users = {user.username: user for user in User.objects.filter(username__in=[a.username for a in DEMO_ACCOUNTS])}

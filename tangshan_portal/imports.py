@@ -920,11 +920,17 @@ def summary_text(outcome, verbose_name_plural):
 # --- Audit -----------------------------------------------------------------------------------------------------
 
 
+def _register(model):
+    """The audit event's object: the register the file was read into or written from (no single row)."""
+    return (model._meta.label, "", model._meta.verbose_name_plural)
+
+
 def audit_import(request, model, outcome, file_name, *, actor=None, **detail):
     record_event(
         AuditEvent.Action.IMPORT,
         request=request,
         actor=actor,
+        target=_register(model),
         model=model._meta.label,
         rows=outcome.result.total_rows,
         new=outcome.new,
@@ -936,7 +942,14 @@ def audit_import(request, model, outcome, file_name, *, actor=None, **detail):
 
 
 def audit_export(request, model, rows, file_name):
-    record_event(AuditEvent.Action.EXPORT, request=request, model=model._meta.label, rows=rows, file_name=file_name)
+    record_event(
+        AuditEvent.Action.EXPORT,
+        request=request,
+        target=_register(model),
+        model=model._meta.label,
+        rows=rows,
+        file_name=file_name,
+    )
 
 
 # --- Large files: the background job ------------------------------------------------------------------------------

@@ -6,7 +6,9 @@ from django.core.validators import RegexValidator
 from django.db import models, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from .fields import EncryptedCharField
 from .roles import Role
 
 
@@ -114,7 +116,8 @@ class User(AbstractUser):
         blank=True,
         related_name="users",
     )
-    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    # Encrypted at rest (Art 10(1), tangshan_portal.crypto): only ever read, never searched or filtered on.
+    phone = EncryptedCharField(_("phone"), max_length=30, blank=True)
     # When the password was last set (tangshan_portal/passwords.py); passwords older than
     # PORTAL_PASSWORD_MAX_AGE_DAYS must be changed before anything else. Accounts that existed before the policy
     # start counting from the migration that added it.
@@ -123,6 +126,8 @@ class User(AbstractUser):
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        # Personal data (phones, contact persons' names) unmasked in lists and exports (tangshan_portal.masking).
+        permissions = [("view_personal_data", _("Can see personal data unmasked in lists and exports"))]
 
     def __str__(self):
         return self.full_name or self.username
@@ -190,6 +195,20 @@ class AuditEvent(models.Model):
         AUDIT_PURGED = "audit_purged", _("Audit log purged")
         # A state-log entry (django-fsm-log) mirrored into the chain with the request's address.
         TRANSITION = "transition", _("State change")
+        # Art 10(1) "sharing only with written consent": an enterprise grants or revokes a provider's access to
+        # its dossier (every view under a consent is a DOSSIER_VIEW naming the consent).
+        CONSENT_GRANTED = "consent_granted", _("Consent granted")
+        CONSENT_REVOKED = "consent_revoked", _("Consent revoked")
+        # Art 10(1) "destroyed securely at the end of service": what was removed, with the manifest's hash.
+        DATA_DESTROYED = "data_destroyed", _("Data destroyed")
+        # The second factor (tangshan_portal/otp.py): a code accepted or refused (and why), an authenticator
+        # enrolled, and one reset by the security administrator.
+        OTP_VERIFIED = "otp_verified", _("Second factor passed")
+        OTP_FAILED = "otp_failed", _("Second factor refused")
+        OTP_ENROLLED = "otp_enrolled", _("Authenticator enrolled")
+        OTP_RESET = "otp_reset", _("Authenticator reset")
+        # manage.py rotate_encryption_keys: the key now encrypting and how many values and files it re-encrypted.
+        ENCRYPTION_ROTATED = "encryption_rotated", _("Encryption keys rotated")
 
     # The place in the hash chain: 1, 2, 3, … with no gaps, so a deleted event shows as a missing number.
     sequence = models.BigIntegerField(_("sequence"), unique=True, editable=False)
@@ -641,3 +660,13 @@ class PasswordHistory(models.Model):
 
     def __str__(self):
         return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class AuthenticatorDevice(TOTPDevice):
+    """django-otp's TOTP device under the portal's own name and permissions, for the security administrator's
+    reset page (tangshan_portal/otp.py); the plugin's model says "TOTP device" in every language."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("authenticator")
+        verbose_name_plural = _("authenticators")

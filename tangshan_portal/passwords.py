@@ -9,7 +9,7 @@ each configured validator after the save): that is where the history is written 
 form or command changed it.
 """
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
@@ -130,8 +130,20 @@ class PasswordHistoryValidator:
         ) % {"count": self.history}
 
 
+# The password_changed_at of a password someone else set: an administrator's reset, or a new account's first
+# password (UserAdmin). Whoever set it knows it, so it has expired already, whatever the age policy; the user
+# chooses their own before any other page opens. A date no real change can have.
+PASSWORD_SET_BY_ADMINISTRATOR = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def password_set_by_administrator(user):
+    return user.password_changed_at == PASSWORD_SET_BY_ADMINISTRATOR
+
+
 def password_expires_at(user):
     """When the user's password must be changed, or None when passwords do not expire."""
+    if password_set_by_administrator(user):
+        return PASSWORD_SET_BY_ADMINISTRATOR
     days = settings.PORTAL_PASSWORD_MAX_AGE_DAYS
     if days <= 0 or user.password_changed_at is None:
         return None

@@ -43,10 +43,15 @@ SEPARATED_ROLES = (Role.SYSADMIN, Role.SECADMIN, Role.AUDITOR)
 ROLE_ASSIGNMENT_FIELDS = ("groups", "user_permissions", "is_staff", "is_superuser")
 
 REFERENCE = ["portal.view_county", "portal.view_scenario", "portal.view_organisation"]
-REGISTRY_READ = [
-    "providers.view_provider",
+# The provider pool's admission files and registration changes (Art 2, 12(1)): the city bureau's work, with the
+# applicants' contact data and documents, and no county scope. County bureaus have no part in admission, so they
+# do not read them (least privilege); the pool itself (providers, products) they read like the public does.
+PROVIDER_FILES_READ = [
     "providers.view_providerapplication",
     "providers.view_registrationchange",
+]
+REGISTRY_READ = [
+    "providers.view_provider",
     "providers.view_product",
     "providers.view_productpricechange",
     "enterprises.view_pilotenterprise",
@@ -117,15 +122,28 @@ SCHEDULES = [
     for action in ("view", "add", "change", "delete")
 ]
 
+# Personal data (phones, contact persons' names) unmasked in admin lists and exports (tangshan_portal.masking), for
+# the roles whose work is contacting people: case officers (providers, enterprises, applicants), county bureaus
+# (their own county's enterprises, through their scoped admin), assessors (visits to their assigned enterprises) and
+# the system administrator (the accounts it keeps). Approvers decide on files and auditors check processes: neither
+# calls anyone, so both see masked values — and whoever may edit a record still sees it whole on its form.
+PERSONAL_DATA = ["portal.view_personal_data"]
+# Art 10(1) records of the dossier (dossiers/): an officer requests the destruction of an enterprise's data at the
+# end of service, an approver approves it (never the same person), the auditor reads the requests, the records that
+# prove each destruction and the consents enterprises gave.
+DESTRUCTION_READ = ["dossiers.view_destructionrequest", "dossiers.view_destructionrecord"]
+CONSENTS_READ = ["dossiers.view_dossierconsent"]
+
 ROLE_PERMISSIONS = {
     Role.ENTERPRISE: [],
     Role.PROVIDER: [],
-    Role.COUNTY: [*REFERENCE, *REGISTRY_READ, *LEVELS_READ, *CASES_READ, *EVENTS_WRITE, *PUBLIC_READ],
+    Role.COUNTY: [*REFERENCE, *REGISTRY_READ, *LEVELS_READ, *CASES_READ, *EVENTS_WRITE, *PUBLIC_READ, *PERSONAL_DATA],
     # Deadlines beyond RECTIFICATION_DAYS_MAX need evaluations.extend_rectification_deadline, which no role
     # holds: the system administrator grants it to named senior officers.
     Role.OFFICER: [
         *REFERENCE,
         *REGISTRY_READ,
+        *PROVIDER_FILES_READ,
         *REGISTRY_WRITE,
         *LEVELS_READ,
         *CASES_READ,
@@ -148,10 +166,15 @@ ROLE_PERMISSIONS = {
         "evaluations.propose_revocation",
         "evaluations.record_inspection",
         "complaints.handle_complaint",
+        *PERSONAL_DATA,
+        *DESTRUCTION_READ,
+        *CONSENTS_READ,
+        "dossiers.request_destruction",
     ],
     Role.APPROVER: [
         *REFERENCE,
         *REGISTRY_READ,
+        *PROVIDER_FILES_READ,
         *LEVELS_READ,
         *CASES_READ,
         *DOCUMENTS_READ,
@@ -159,6 +182,8 @@ ROLE_PERMISSIONS = {
         "evaluations.publish_excellent_batch",
         *PUBLIC_READ,
         "complaints.review_appeal",
+        *DESTRUCTION_READ,
+        "dossiers.approve_destruction",
     ],
     # Assessors see only the enterprises assigned to their institution (evaluations.selectors).
     Role.ASSESSOR: [
@@ -170,26 +195,32 @@ ROLE_PERMISSIONS = {
         "evaluations.add_levelassessment",
         "evaluations.change_levelassessment",
         "evaluations.record_assessment",
+        *PERSONAL_DATA,
     ],
     # The auditor reads everything (including the audit log) and changes nothing: only view_ permissions.
     Role.AUDITOR: [
         *REFERENCE,
         *REGISTRY_READ,
+        *PROVIDER_FILES_READ,
         *LEVELS_READ,
         *PUBLIC_READ,
         "authtoken.view_tokenproxy",
         "portal.view_user",
         "auth.view_group",
         "portal.view_auditevent",
+        "portal.view_auditcheckpoint",
         "portal.view_notification",
         "portal.view_documentsequence",
         *CASES_READ,
         *DOCUMENTS_READ,
         "django_celery_beat.view_periodictask",
+        *DESTRUCTION_READ,
+        *CONSENTS_READ,
     ],
     # The system administrator keeps accounts, reference data and schedules, and decides no case. It reads
     # the accounts' roles but does not change them (ROLE_ASSIGNMENT_FIELDS are the security administrator's).
     Role.SYSADMIN: [
+        *PERSONAL_DATA,
         "portal.view_user",
         "portal.view_backgroundjob",
         "portal.add_user",
@@ -227,6 +258,10 @@ ROLE_PERMISSIONS = {
         "auth.view_group",
         "auth.view_permission",
         "portal.view_organisation",
+        # Resets a lost authenticator (tangshan_portal/otp.py): sees who enrolled, deletes a device, never its
+        # secret. Not the system administrator, who sets passwords: one person would hold both factors.
+        "portal.view_authenticatordevice",
+        "portal.delete_authenticatordevice",
     ],
 }
 
@@ -309,6 +344,20 @@ def may_manage_accounts(user):
     passwords: the system administrator (and a superuser). Never the security administrator, who could otherwise
     set another account's password and act as it."""
     return _acts_as(user, Role.SYSADMIN)
+
+
+def may_set_password(user, account):
+    """Whether `user` may set `account`'s password in the admin (a reset). Whoever sets a password can act as the
+    account, so only who manages accounts may, and never for the duties that check the system administrator: the
+    security administrator's and the auditor's passwords, like a superuser's, are reset only by a superuser (the
+    break-glass account created on the command line)."""
+    if not may_manage_accounts(user):
+        return False
+    if user.is_superuser:
+        return True
+    if account.is_superuser:
+        return False
+    return not {Role.SECADMIN, Role.AUDITOR} & account.roles
 
 
 def _acts_as(user, role):

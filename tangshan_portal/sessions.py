@@ -18,6 +18,7 @@ from django.db.models import Max
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 # Session keys. Timestamps are POSIX seconds so that the JSON session serializer stores them as they are.
@@ -82,6 +83,9 @@ PASSWORD_EXPIRY_EXEMPT_URLS = (
     "admin:password_change",
     "admin:password_change_done",
     "admin:logout",
+    # The second factor comes before the new password (tangshan_portal/otp.py), so these stay open.
+    "otp_setup",
+    "otp_verify",
 )
 
 
@@ -110,7 +114,7 @@ class PortalSessionMiddleware:
         return self.get_response(request)
 
     def check(self, request):
-        from .passwords import password_expired
+        from .passwords import password_expired, password_set_by_administrator
 
         user, session, now = request.user, request.session, timezone.now()
         reason = session_end_reason(session, user, now)
@@ -124,15 +128,15 @@ class PortalSessionMiddleware:
             session[LAST_ACTIVITY] = now.timestamp()
         if password_expired(user, now) and request.path not in self.exempt_paths():
             days = settings.PORTAL_PASSWORD_MAX_AGE_DAYS
-            messages.warning(
-                request,
-                ngettext(
+            if password_set_by_administrator(user):
+                message = _("Your password was set by an administrator. Please choose your own to continue.")
+            else:
+                message = ngettext(
                     "Your password is more than %(days)d day old. Please choose a new one to continue.",
                     "Your password is more than %(days)d days old. Please choose a new one to continue.",
                     days,
-                )
-                % {"days": days},
-            )
+                ) % {"days": days}
+            messages.warning(request, message)
             return redirect("password_change")
         return None
 

@@ -86,6 +86,9 @@ INSTALLED_APPS = [
     "csp",
     # Login lockout (issue 8, see the authentication block below).
     "axes",
+    # The second factor (TOTP, issue 8; tangshan_portal/otp.py).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 
 MIDDLEWARE = [
@@ -98,12 +101,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Tells request.user whether this session passed the second factor (user.is_verified()).
+    "django_otp.middleware.OTPMiddleware",
     # Gives audit events written outside a view (signals) the request's actor, address and path.
     "tangshan_portal.audit.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Idle and absolute session timeouts, forced password change (issue 8): after authentication and messages.
     "tangshan_portal.sessions.PortalSessionMiddleware",
+    # No page for an account that needs the second factor until this session passed it (tangshan_portal/otp.py):
+    # after the session checks, so an ended session is anonymous here and an expired password waits for the code.
+    "tangshan_portal.otp.OTPRequiredMiddleware",
     # Turns a login refused by the lockout into the lockout page; django-axes asks to be last.
     "axes.middleware.AxesMiddleware",
 ]
@@ -190,7 +198,15 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # A successful login clears the user's earlier failures from that address.
 AXES_RESET_ON_SUCCESS = True
-# The same client address as the audit log: X-Forwarded-For only behind the configured TLS proxy.
+# The client address, one rule for the audit log and the lockout (tangshan_portal.audit.client_ip): behind
+# PORTAL_TRUSTED_PROXY_COUNT reverse proxies that each append to X-Forwarded-For, the entry that many places from
+# the right (the left-most entries are whatever the client sent); with 0, REMOTE_ADDR. One proxy by default when
+# DJANGO_BEHIND_TLS_PROXY says there is one.
+PORTAL_TRUSTED_PROXY_COUNT = env_int(
+    "PORTAL_TRUSTED_PROXY_COUNT", 1 if not DEBUG and env_bool("DJANGO_BEHIND_TLS_PROXY", False) else 0
+)
+if PORTAL_TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("PORTAL_TRUSTED_PROXY_COUNT must be 0 (no proxy) or more.")
 AXES_CLIENT_IP_CALLABLE = "tangshan_portal.audit.client_ip"
 AXES_LOCKOUT_CALLABLE = "tangshan_portal.sessions.lockout_response"
 # Logins and logouts are in the audit log already; a second log of them would only be more personal data to keep.
@@ -200,10 +216,16 @@ AXES_DISABLE_ACCESS_LOG = True
 AXES_ENABLE_ADMIN = False
 # django-axes must see every authentication: its backend comes first and refuses a locked-out pair before the
 # password is checked. django-axes needs the request in authenticate(); tests/conftest.py's client passes one.
+# PortalModelBackend is Django's, also refusing the users of a deactivated organisation (authentication.py).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "tangshan_portal.authentication.PortalModelBackend",
 ]
+# API tokens (Art 10(3): other government systems' service accounts) expire this many hours after they are
+# issued; the system administrator issues a new one in the admin.
+PORTAL_API_TOKEN_HOURS = env_int("PORTAL_API_TOKEN_HOURS", 24 * 90)
+if PORTAL_API_TOKEN_HOURS < 1:
+    raise ImproperlyConfigured("PORTAL_API_TOKEN_HOURS must be at least 1: API tokens must expire.")
 
 # Sessions: end after PORTAL_SESSION_IDLE_MINUTES without a request (PORTAL_SESSION_STAFF_IDLE_MINUTES for
 # staff accounts) and PORTAL_SESSION_ABSOLUTE_HOURS after the login (tangshan_portal/sessions.py). Django gives
@@ -216,6 +238,21 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # The stored session and its cookie expire this long after the session was last written, so an abandoned
 # session leaves the store (`manage.py clearsessions`) no later than the absolute limit would have ended it.
 SESSION_COOKIE_AGE = PORTAL_SESSION_ABSOLUTE_HOURS * 3600
+
+# Second factor (django-otp, TOTP as in any authenticator app; tangshan_portal/otp.py, tests/test_otp.py). An
+# account holding one of PORTAL_OTP_REQUIRED_ROLES, and any superuser, opens no page, admin included, until its
+# session has passed a one-time code; without a device it is sent to enrol one first. Providers and enterprises
+# may enrol voluntarily, and from then on their code is asked too. PORTAL_OTP_ENABLED=0 lifts the requirement
+# (never in production: level 3 asks for two factors for administrators), not the check of an enrolled device.
+PORTAL_OTP_ENABLED = env_bool("PORTAL_OTP_ENABLED", True)
+PORTAL_OTP_REQUIRED_ROLES = env_list(
+    "PORTAL_OTP_REQUIRED_ROLES", ["officer", "approver", "county", "assessor", "auditor", "sysadmin", "secadmin"]
+)
+# django-otp's own throttling: after n wrong codes the next try waits PORTAL_OTP_THROTTLE_FACTOR × 2^(n-1) seconds.
+OTP_TOTP_THROTTLE_FACTOR = env_int("PORTAL_OTP_THROTTLE_FACTOR", 1)
+# The device admin never shows a secret or its QR code: the security administrator resets a device, and only its
+# owner sees the new secret, once, while enrolling.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # --- Language and time -------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -232,13 +269,23 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Every stored file is encrypted (tangshan_portal/storage.py) and reaches users only through the views that
+    # check access (tangshan_portal/files.py): MEDIA_URL is served by no URL of the portal.
+    "default": {"BACKEND": "tangshan_portal.storage.EncryptedFileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+
+# --- Encryption at rest (issue 8, item 3; tangshan_portal/crypto.py) --------------------------------------------
+# Encrypted columns and every stored file. PORTAL_ENCRYPTION_KEYS="<key id>:<base64 key>,…": the first key
+# encrypts, all of them decrypt (rotation: `manage.py rotate_encryption_keys`). Without it, DEBUG derives a
+# development key from SECRET_KEY; with DEBUG off the system check portal.E020 stops the portal.
+PORTAL_ENCRYPTION_KEYS = env_str("PORTAL_ENCRYPTION_KEYS")
+# The cipher: SM4-GCM by default (GB/T 39786); a dotted path to another backend class of the same interface.
+PORTAL_ENCRYPTION_BACKEND = env_str("PORTAL_ENCRYPTION_BACKEND", "tangshan_portal.crypto.SM4GCMBackend")
 
 # --- Redis: Celery broker and cache when REDIS_URL is set; embedded fallbacks otherwise -----------------
 REDIS_URL = env_str("REDIS_URL")
@@ -348,6 +395,8 @@ LOGGING = {
 PORTAL_CITY_NAME = env_str("PORTAL_CITY_NAME", "唐山市")
 PORTAL_AUTHORITY_NAME = env_str("PORTAL_AUTHORITY_NAME", "唐山市工业和信息化局")
 PORTAL_SITE_TITLE = env_str("PORTAL_SITE_TITLE", "唐山市中小企业数字化转型服务商监管平台")
+# The name authenticator apps show above the account's codes (the second factor, see Authentication above).
+OTP_TOTP_ISSUER = env_str("PORTAL_OTP_ISSUER") or PORTAL_SITE_TITLE
 PORTAL_REGULATION_TITLE = env_str(
     "PORTAL_REGULATION_TITLE", "唐山市中小企业数字化转型试点城市数字化服务商管理规范（试行）"
 )
@@ -408,6 +457,19 @@ AUDIT_RETENTION_DAYS = env_int("PORTAL_AUDIT_RETENTION_DAYS", 365)
 if AUDIT_RETENTION_DAYS < 184:
     raise ImproperlyConfigured("PORTAL_AUDIT_RETENTION_DAYS must be at least 184 (six months).")
 
+# --- Sharing and destruction of enterprise data (issue 8, item 3; Art 10(1); dossiers/services.py) ---------------
+# A written consent to share an enterprise's dossier with a provider beyond its own contracts names its end date,
+# at most this many days after it is given: sharing is never open-ended.
+PORTAL_CONSENT_MAX_DAYS = env_int("PORTAL_CONSENT_MAX_DAYS", 365)
+# Art 10(1) asks for destruction "promptly" (及时) once the service has ended: by default as soon as no contract of
+# the enterprise is active. A city that must keep the records for a dispute period first sets the days here, counted
+# from the day the enterprise's last contract ended.
+PORTAL_DESTRUCTION_RETENTION_DAYS = env_int("PORTAL_DESTRUCTION_RETENTION_DAYS", 0)
+if PORTAL_CONSENT_MAX_DAYS < 1 or PORTAL_DESTRUCTION_RETENTION_DAYS < 0:
+    raise ImproperlyConfigured(
+        "PORTAL_CONSENT_MAX_DAYS must be at least 1 and PORTAL_DESTRUCTION_RETENTION_DAYS must not be negative."
+    )
+
 # --- Public portal and open data (Art 10(3), 13) ---------------------------------------------------------
 # Public pages and API answers are cached until public data change (opendata/cache.py); this bounds their age.
 PUBLIC_CACHE_SECONDS = env_int("PORTAL_PUBLIC_CACHE_SECONDS", 600)
@@ -438,7 +500,8 @@ REST_FRAMEWORK = {
     "ALLOWED_VERSIONS": ["v1"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        # DRF's TokenAuthentication with an expiry (PORTAL_API_TOKEN_HOURS) and the organisation check.
+        "tangshan_portal.authentication.ExpiringTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -470,3 +533,7 @@ SPECTACULAR_SETTINGS = {
 
 # Demo accounts are created by `seed_demo` only when this is on (never in production).
 PORTAL_DEMO_PASSWORD = env_str("PORTAL_DEMO_PASSWORD", "Demo-2026-pass")
+# The authenticator secret (base32) of the demo accounts that need the second factor, public like the password
+# (README). With DEBUG off `seed_demo` uses it only when the variable is set; otherwise those accounts enrol their
+# own authenticator at their first login.
+PORTAL_DEMO_OTP_SECRET = env_str("PORTAL_DEMO_OTP_SECRET", "DEMODEMODEMODEMODEMODEMODEMODEMO")

@@ -1,19 +1,28 @@
 from axes.signals import user_locked_out
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import m2m_changed, post_save, pre_save
 from django.dispatch import receiver
+from django_fsm_log.models import StateLog
 
-from .audit import current_request, record_event
+from .audit import current_request, record_event, record_state_logs
 from .models import AuditEvent, Organisation, User
 from .roles import Role
 from .sessions import end_sessions, session_started
 
 
+def _account_named(username):
+    """The account a login attempt names, if there is one: the object of its audit event (never shown to the
+    person logging in, so it reveals nothing to them)."""
+    model = get_user_model()
+    return model._default_manager.filter(**{model.USERNAME_FIELD: str(username or "")}).first()
+
+
 @receiver(user_logged_in, dispatch_uid="audit_login")
 def audit_login(sender, request, user, **kwargs):
-    record_event(AuditEvent.Action.LOGIN, request=request, actor=user)
+    record_event(AuditEvent.Action.LOGIN, request=request, actor=user, obj=user)
 
 
 @receiver(user_logged_out, dispatch_uid="audit_logout")
@@ -31,12 +40,19 @@ def audit_login_failed(sender, credentials, request=None, **kwargs):
     # django-axes marks such a request before the password is checked and counts no failure for it; the attempt
     # that sets a lockout is counted (axes_failures_since_start), and audit_lockout records the lockout itself.
     locked = getattr(request, "axes_locked_out", False) and getattr(request, "axes_failures_since_start", 0) is None
+    detail = {"locked_out": True} if locked else {}
+    # A correct password refused because the account's organisation is deactivated (authentication.py).
+    refused = getattr(request, "portal_login_refused", None)
+    if refused:
+        detail["reason"] = refused
+    username = str(credentials.get("username", ""))[:150]
     record_event(
         AuditEvent.Action.LOGIN_FAILED,
         request=request,
+        obj=_account_named(username),
         success=False,
-        username=str(credentials.get("username", ""))[:150],
-        **({"locked_out": True} if locked else {}),
+        username=username,
+        **detail,
     )
 
 
@@ -61,6 +77,7 @@ def audit_lockout(sender, request, username, ip_address, **kwargs):
     record_event(
         AuditEvent.Action.LOGIN_FAILED,
         request=request,
+        obj=_account_named(username),
         success=False,
         username=str(username or "")[:150],
         locked_out=True,
@@ -175,3 +192,17 @@ def audit_rights_flags_after(sender, instance, created, raw=False, **kwargs):
     }
     if changed:
         record_event(AuditEvent.Action.PERMISSION_CHANGED, obj=instance, relation="flags", changed=changed)
+
+
+# --- State changes (issue 8, item 4: transitions in the tamper-evident log) ------------------------------------
+
+
+@receiver(post_save, sender=StateLog, dispatch_uid="audit_transition")
+def audit_transition(sender, instance, created, raw=False, **kwargs):
+    """Mirror each state-log row (a transition, or an event a service logs beside them) into the audit chain, with
+    the request's address. In the transaction that wrote the row (AuditEvent.save joins it without a savepoint):
+    a transition that rolls back leaves no event, and one whose event cannot be written does not happen.
+
+    Rows written with bulk_create (a sweep) send no signal: such callers use audit.record_state_logs."""
+    if created and not raw:
+        record_state_logs([instance])

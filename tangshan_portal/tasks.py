@@ -1,4 +1,5 @@
 import socket
+from importlib import import_module
 
 from celery import shared_task
 
@@ -37,3 +38,31 @@ def issue_missing_documents():
     from .documents import documents_issue_missing
 
     return documents_issue_missing()
+
+
+@shared_task(name="portal.clear_expired_sessions")
+def clear_expired_sessions():
+    """What `manage.py clearsessions` does: expired sessions leave the store, with what they held."""
+    from django.conf import settings
+
+    import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
+
+
+@shared_task(name="portal.verify_audit")
+def verify_audit():
+    """What `manage.py verify_audit` does, every day: a broken chain is logged as an ERROR and notified to the
+    security administrators and auditors (audit.audit_chain_check)."""
+    from .audit import audit_chain_check
+
+    report = audit_chain_check()
+    return {"ok": report.ok, "events": report.events, "last_sequence": report.last_sequence}
+
+
+@shared_task(name="portal.purge_audit")
+def purge_audit():
+    """What `manage.py purge_audit` does, every day: events older than AUDIT_RETENTION_DAYS go, from the start of
+    the chain, after a checkpoint. Safe to run again after an interruption."""
+    from .audit import purge_expired_events
+
+    result = purge_expired_events(source="celery beat: portal.purge_audit")
+    return {"deleted": result.deleted, "up_to_sequence": result.up_to_sequence}

@@ -14,7 +14,8 @@ from opendata import urls as opendata_urls
 from opendata.api_urls import api_v1_urls
 from providers import urls as provider_registry_urls
 
-from . import views, views_documents
+from . import otp, views, views_documents
+from .authentication import PortalAuthenticationForm
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -22,7 +23,12 @@ urlpatterns = [
     # Without a CSRF token, so that public pages can be cached and shared: choosing the display language
     # is harmless to forge, and Django's view still only accepts a safe `next` address.
     path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "accounts/login/",
+        # The form says why a correct password was refused (a deactivated organisation).
+        auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=PortalAuthenticationForm),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", views.password_change, name="password_change"),
     path(
@@ -30,6 +36,9 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    # The second factor (tangshan_portal/otp.py): enrolment (and, once enrolled, its state) and the code page.
+    path("accounts/otp/", otp.otp_setup, name="otp_setup"),
+    path("accounts/otp/verify/", otp.otp_verify, name="otp_verify"),
     path("admin/", admin.site.urls),
     # Anyone can check a printed code or a file's SHA-256 against the register of issued documents.
     path("verify/", views_documents.verify_start, name="verify_start"),
@@ -51,6 +60,7 @@ urlpatterns = [
                     *provider_registry_urls.provider_urls,
                     *urls_contracts.provider_urls,
                     *urls_outreach.provider_urls,
+                    *dossier_urls.provider_urls,
                 ],
                 "provider",
             )

@@ -19,9 +19,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from . import selectors
-from .audit import record_event
+from .audit import record_denial, record_event
 from .models import AuditEvent
-from .passwords import password_expired, password_expires_at
+from .passwords import password_expired, password_expires_at, password_set_by_administrator
 from .services import notification_mark_read, notifications_for
 
 logger = logging.getLogger(__name__)
@@ -78,7 +78,11 @@ def password_change(request):
         user = form.save()
         update_session_auth_hash(request, user)
         record_event(
-            AuditEvent.Action.PASSWORD_CHANGED, request=request, actor=user, **({"expired": True} if expired else {})
+            AuditEvent.Action.PASSWORD_CHANGED,
+            request=request,
+            actor=user,
+            obj=user,
+            **({"expired": True} if expired else {}),
         )
         messages.success(request, _("Your password was changed."))
         return redirect("password_change_done")
@@ -88,6 +92,7 @@ def password_change(request):
         {
             "form": form,
             "password_expired": expired,
+            "password_set_by_administrator": password_set_by_administrator(request.user),
             "password_expires_at": expires_at,
             "password_max_age_days": settings.PORTAL_PASSWORD_MAX_AGE_DAYS,
         },
@@ -95,7 +100,9 @@ def password_change(request):
 
 
 def permission_denied(request, exception=None):
-    record_event(AuditEvent.Action.PERMISSION_DENIED, request=request, success=False)
+    # Outside the view's rolled-back transaction; AuditContextMiddleware records the 403 answers that do not come
+    # through here (the API's, the admin's refusal pages, a CSRF failure).
+    record_denial(request, reason=exception)
     return render(request, "403.html", status=403)
 
 

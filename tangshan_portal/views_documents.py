@@ -7,17 +7,17 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
-from .audit import record_event
 from .documents import documents_visible_to, find_by_code_or_hash
+from .files import file_response
 from .jobs import jobs_of
-from .models import AuditEvent, BackgroundJob
+from .models import BackgroundJob
 
 # A verification upload is hashed and thrown away; an official document is a few MB at most.
 VERIFY_UPLOAD_MAX_BYTES = 50 * 1024 * 1024
@@ -98,17 +98,23 @@ def verify_document(request, code):
     return response
 
 
-def _pdf_response(doc):
+def _pdf_response(doc, **options):
+    if not doc.file:
+        # A dossier PDF whose content was destroyed at the end of the service (dossiers.services): the register
+        # row still verifies a printed copy, but there is nothing left to hand out.
+        raise Http404("The file of this document was destroyed.")
     filename = f"{doc.document_number or doc.title}.pdf".replace("/", "-")
-    return FileResponse(doc.file.open("rb"), as_attachment=True, filename=filename, content_type="application/pdf")
+    return file_response(doc.file, filename=filename, content_type="application/pdf", **options)
 
 
 @require_safe
 def verify_document_download(request, code):
+    """A published document's file for anyone holding its code. Not audited per download and cacheable: its
+    content is public anyway (tangshan_portal/files.py says why)."""
     doc = _found(code)
     if not doc.is_public:
         raise Http404("This document is not public.")
-    return _pdf_response(doc)
+    return _pdf_response(doc, confidential=False)
 
 
 @never_cache
@@ -140,8 +146,7 @@ def document_download(request, code):
     to be built (a dossier); everyone else gets 404, as if it did not exist. Every download is audited, and
     the answer is never kept by a cache on the way (most documents are confidential)."""
     doc = get_object_or_404(documents_visible_to(request.user), verification_code=code.lower())
-    record_event(AuditEvent.Action.DOWNLOAD, request=request, obj=doc, kind=doc.kind, sha256=doc.sha256)
-    return _pdf_response(doc)
+    return _pdf_response(doc, request=request, audit_obj=doc, audit_detail={"kind": doc.kind, "sha256": doc.sha256})
 
 
 @never_cache

@@ -10,6 +10,16 @@ def services_configured():
     return engine == "django.db.backends.postgresql" and bool(settings.REDIS_URL)
 
 
+# The test run's own fixed encryption key (tangshan_portal/crypto.py): the test runner switches DEBUG off, which
+# allows no development key, and a fixed key keeps runs alike whatever the machine's environment says. The
+# encryption tests (tests/test_encryption.py) change the keys with the `settings` fixture.
+TEST_ENCRYPTION_KEYS = "test1:dGVzdC1vbmx5LWtleS0xNg=="
+
+
+def pytest_configure(config):
+    settings.PORTAL_ENCRYPTION_KEYS = TEST_ENCRYPTION_KEYS
+
+
 def pytest_runtest_setup(item):
     if "services" in item.keywords and not services_configured():
         # CI sets REQUIRE_SERVICES=1 on its PostgreSQL + Redis run, so a misconfigured run fails loudly
@@ -34,6 +44,34 @@ class PortalClient(Client):
 @pytest.fixture
 def client():
     return PortalClient()
+
+
+# --- The second factor (tangshan_portal/otp.py) ------------------------------------------------------------------
+# Every login of the test client (login(), force_login(), pytest-django's admin_client, raw Client() instances)
+# ends with a session that passed the second factor, for users who need one: the tests of everything else keep
+# logging in as before. tests/test_otp.py asks for `real_otp` and goes through the real enrolment and code pages;
+# the browser tests log in through the real forms and type the code (tests/otp_helpers.py).
+_OTP_SHORTCUT = {"on": True}
+_client_login = Client._login
+
+
+def _login_with_second_factor(self, user, backend=None):
+    _client_login(self, user, backend)
+    if _OTP_SHORTCUT["on"]:
+        from tests.otp_helpers import mark_client_verified
+
+        mark_client_verified(self, user)
+
+
+Client._login = _login_with_second_factor
+
+
+@pytest.fixture
+def real_otp():
+    """Logins of the test client stay without the second factor, as after the real login form."""
+    _OTP_SHORTCUT["on"] = False
+    yield
+    _OTP_SHORTCUT["on"] = True
 
 
 @pytest.fixture(autouse=True)

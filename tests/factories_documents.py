@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from django.utils import timezone
 
@@ -235,3 +236,12 @@ PENDING = {
     Kind.INTERNAL_ACCEPTANCE: pending_internal_acceptance,
     Kind.EVALUATION_ACCEPTANCE: pending_evaluation_acceptance,
 }
+
+
+def plaintext_file(doc):
+    """The issued PDF as a download gives it, in a file next to the stored one, for pdftotext and pdffonts: the
+    stored file is encrypted (tangshan_portal/storage.py), so its own path holds only ciphertext."""
+    path = Path(f"{doc.file.path}.plain.pdf")
+    with doc.file.open("rb") as handle:
+        path.write_bytes(handle.read())
+    return path

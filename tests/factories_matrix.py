@@ -25,6 +25,8 @@ from django_celery_results.models import GroupResult, TaskResult
 from rest_framework.authtoken.models import Token
 
 from complaints.models import Appeal, AppealType, ComplaintStatus
+from dossiers import services as dossier_services
+from dossiers.models import ConsentScope, DossierConsent
 from enterprises.models import (
     ChangeRequest,
     ContractStatus,
@@ -47,7 +49,9 @@ from evaluations.models import (
 )
 from providers.models import ProductPriceChange, ProviderStatus, RegistrationChange
 from tangshan_portal.models import (
+    AuditCheckpoint,
     AuditEvent,
+    AuthenticatorDevice,
     BackgroundJob,
     County,
     IssuedDocument,
@@ -294,6 +298,18 @@ def _side(tag, county, bureau_officer):
         requested_by=s.enterprise_user,
         finished_at=now,
     )
+    # The enterprise's written consent to share its dossier with a provider that has no contract with it (Art
+    # 10(1)): a third provider of the side, so that the other side's provider stays without access.
+    s.consent_grantee = ProviderFactory(county=county, name=f"矩阵{tag}受托数字科技有限公司")
+    s.consent = DossierConsent.objects.create(
+        enterprise=s.enterprise,
+        grantee=s.consent_grantee,
+        purpose="准备合作方案",
+        scope=[ConsentScope.LEVELS, ConsentScope.DIAGNOSES],
+        granted_by=s.enterprise_user,
+        granted_at=now,
+        valid_until=timezone.localdate() + timedelta(days=30),
+    )
     s.notification = Notification.objects.create(
         recipient_user=s.enterprise_user,
         kind="matrix",
@@ -338,6 +354,9 @@ def build_world():
     # Rows the admin lists that no side owns.
     w.survey_item = SurveyItem.objects.order_by("pk").first()
     w.audit_event = AuditEvent.objects.create(action=AuditEvent.Action.EXPORT, actor_username="matrix")
+    w.audit_checkpoint = AuditCheckpoint.objects.create(
+        last_sequence=0, last_id=0, last_hash="0" * 64, cutoff=w.audit_event.at, retention_days=365, events=0
+    )
     w.calendar_day = WorkCalendarDay.objects.order_by("pk").first()
     w.periodic_task = PeriodicTask.objects.order_by("pk").first()
     w.crontab = CrontabSchedule.objects.order_by("pk").first() or CrontabSchedule.objects.create(minute="0")
@@ -347,8 +366,20 @@ def build_world():
     w.task_result = TaskResult.objects.create(task_id="matrix-task", status="SUCCESS")
     w.group_result = GroupResult.objects.create(group_id="matrix-group")
     w.token = Token.objects.create(user=w.a.provider_user)
+    # The officer's authenticator (the test client's logins reuse it, tests/otp_helpers.py).
+    w.otp_device = AuthenticatorDevice.objects.create(user=w.officer, name="matrix", confirmed=True)
     w.scenario = Scenario.objects.order_by("pk").first()
     w.level_standard = LevelStandard.objects.get(is_current=True)
+    # Art 10(1) destruction: a request awaiting approval, and one carried out with its record (enterprises whose
+    # service never started, so nothing stands in the way).
+    w.destruction_request = dossier_services.destruction_request(
+        enterprise=PilotEnterpriseFactory(county=county_a, name="矩阵待销毁制造有限公司"), by=w.officer
+    )
+    executed = dossier_services.destruction_request(
+        enterprise=PilotEnterpriseFactory(county=county_a, name="矩阵已销毁制造有限公司"), by=w.officer
+    )
+    dossier_services.destruction_approve(request=executed, by=w.approver)
+    w.destruction_record = dossier_services.destruction_execute(request_id=executed.pk, by=w.approver)
 
     w.users = {
         "enterprise": w.a.enterprise_user,
@@ -437,6 +468,7 @@ URL_KWARGS = {
     "enterprise:diagnosis_detail": lambda s, w: {"pk": s.diagnosis.pk},
     "enterprise:diagnosis_attachment": lambda s, w: {"pk": s.diagnosis.pk, "attachment_pk": s.diagnosis_file.pk},
     "enterprise:training_material": lambda s, w: {"session_pk": s.training.pk, "attachment_pk": s.training_file.pk},
+    "enterprise:consent_revoke": lambda s, w: {"pk": s.consent.pk},
     # The dossier of one enterprise.
     "dossier:detail": lambda s, w: {"pk": s.enterprise.pk},
     "dossier:pdf": lambda s, w: {"pk": s.enterprise.pk},
@@ -476,10 +508,12 @@ ADMIN_OBJECTS = {
     "portal.organisation": lambda w: w.a.provider.organisation,
     "portal.user": lambda w: w.a.provider_user,
     "portal.auditevent": lambda w: w.audit_event,
+    "portal.auditcheckpoint": lambda w: w.audit_checkpoint,
     "portal.workcalendarday": lambda w: w.calendar_day,
     "portal.issueddocument": lambda w: w.a.document,
     "portal.backgroundjob": lambda w: w.a.job,
     "portal.announcement": lambda w: w.announcement,
+    "portal.authenticatordevice": lambda w: w.otp_device,
     "providers.provider": lambda w: w.a.provider,
     "providers.providerapplication": lambda w: w.a.application,
     "providers.registrationchange": lambda w: w.a.registration,
@@ -511,6 +545,9 @@ ADMIN_OBJECTS = {
     "django_celery_results.taskresult": lambda w: w.task_result,
     "django_celery_results.groupresult": lambda w: w.group_result,
     "authtoken.tokenproxy": lambda w: w.token,
+    "dossiers.destructionrequest": lambda w: w.destruction_request,
+    "dossiers.destructionrecord": lambda w: w.destruction_record,
+    "dossiers.dossierconsent": lambda w: w.a.consent,
 }
 
 

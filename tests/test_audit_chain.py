@@ -579,3 +579,97 @@ def test_a_group_change_in_the_user_admin_is_audited_with_the_administrator_and_
     assert {(e.actor_username, e.ip_address, e.path) for e in changes} == {("secadmin_a", "10.9.8.7", url)}
     # The form sets the groups: the one dropped, then the one added.
     assert _changes(clerk)[-2:] == [("groups", None, ["enterprise"], None), ("groups", ["officer"], None, None)]
+
+
+# --- State changes in the chain (signals.audit_transition) ------------------------------------------------------
+
+
+def _warned_case():
+    from tests.enforcement import warned_case
+    from tests.factories import ProviderFactory
+
+    return warned_case(provider=ProviderFactory(), officer=UserFactory(role=Role.OFFICER, username="officer_t"))
+
+
+def test_every_state_log_row_is_mirrored_into_the_chain_with_its_states_and_actor():
+    case = _warned_case()
+    from django_fsm_log.models import StateLog
+
+    logs = list(StateLog.objects.for_(case).order_by("id"))
+    mirrored = list(
+        AuditEvent.objects.filter(
+            action=AuditEvent.Action.TRANSITION, object_type="evaluations.RectificationCase", object_id=str(case.pk)
+        ).order_by("sequence")
+    )
+    assert [e.detail["state_log"] for e in mirrored] == [log.pk for log in logs]
+    warn = mirrored[-1]
+    assert (warn.object_type, warn.object_id, warn.actor_username) == (
+        "evaluations.RectificationCase",
+        str(case.pk),
+        "officer_t",
+    )
+    assert (warn.detail["transition"], warn.detail["source_state"], warn.detail["state"]) == ("warn", "draft", "warned")
+    assert verify_chain().ok
+
+
+def test_a_transition_that_rolls_back_leaves_no_event_behind():
+    """The event is written in the transition's transaction: no event for a change that did not happen."""
+    from evaluations import services
+    from tests.factories import ProviderFactory
+
+    officer = UserFactory(role=Role.OFFICER)
+    before = AuditEvent.objects.filter(action=AuditEvent.Action.TRANSITION).count()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        case = services.rectification_open(provider=ProviderFactory(), ground=2, finding="未按合同进驻", by=officer)
+        services.rectification_warn(case=case, by=officer)
+        assert AuditEvent.objects.filter(action=AuditEvent.Action.TRANSITION).count() > before
+        raise RuntimeError("the request fails after the transition")
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.TRANSITION).count() == before
+
+
+def test_a_transition_whose_event_cannot_be_written_does_not_happen(monkeypatch):
+    """The other way round: no state change escapes the log (AuditEvent.save joins without a savepoint)."""
+    from evaluations import services
+    from evaluations.models import RectificationCase, RectificationStatus
+    from tests.factories import ProviderFactory
+
+    officer = UserFactory(role=Role.OFFICER)
+    case = services.rectification_open(provider=ProviderFactory(), ground=2, finding="未按合同进驻", by=officer)
+
+    def broken(*args, **kwargs):
+        raise DatabaseError("the audit table is not writable")
+
+    monkeypatch.setattr(audit, "link_event", broken)
+    with pytest.raises(DatabaseError):
+        services.rectification_warn(case=case, by=officer)
+    assert RectificationCase.objects.get(pk=case.pk).status == RectificationStatus.DRAFT
+
+
+# --- The chain in the admin, for the auditor ------------------------------------------------------------------
+
+
+def test_the_auditor_sees_each_events_place_in_the_chain_and_the_checkpoints(client, settings):
+    """Guards AuditEventAdmin.fields (sequence, both hashes) and AuditCheckpointAdmin with the auditor's view
+    permission; both read-only."""
+    settings.AUDIT_RETENTION_DAYS = 200
+    with travel(at(2025, 1, 1)):
+        events(2)
+    with travel(at(2026, 6, 1)):
+        (kept,) = events(1)
+        audit.purge_expired_events()
+    checkpoint = AuditCheckpoint.objects.get()
+    client.force_login(UserFactory(role=Role.AUDITOR))
+    page = client.get(reverse("admin:portal_auditevent_change", args=[kept.pk])).content.decode()
+    assert kept.chain_hash in page and kept.prev_hash in page
+    listing = client.get(reverse("admin:portal_auditevent_changelist")).content.decode()
+    assert f">{kept.sequence}<" in listing
+    checkpoints = client.get(reverse("admin:portal_auditcheckpoint_changelist"))
+    assert checkpoints.status_code == 200 and checkpoint.last_hash in checkpoints.content.decode()
+    detail = client.get(reverse("admin:portal_auditcheckpoint_change", args=[checkpoint.pk]))
+    assert detail.status_code == 200 and checkpoint.last_hash in detail.content.decode()
+    assert not detail.context["adminform"].form.fields and not detail.context["has_change_permission"]
+    assert client.post(reverse("admin:portal_auditcheckpoint_delete", args=[checkpoint.pk])).status_code == 403
+    assert client.get(reverse("admin:portal_auditcheckpoint_add")).status_code == 403
+    for role in (Role.SYSADMIN, Role.SECADMIN, Role.OFFICER):
+        client.force_login(UserFactory(role=role))
+        assert client.get(reverse("admin:portal_auditcheckpoint_changelist")).status_code == 403, role

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.otp_helpers import pass_second_factor
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -84,6 +86,10 @@ def test_officer_logs_into_the_admin_and_opens_the_provider_list(browser, live_s
     page.fill("#id_username", "officer1")
     page.fill("#id_password", "Officer-pass-2026")
     page.click("input[type=submit]")
+    page.wait_for_load_state()
+    # The second factor: the officer has no authenticator yet, so the login goes on to the enrolment page.
+    assert page.url.startswith(live_server.url + "/accounts/otp/?next=")
+    pass_second_factor(page, "officer1")
     page.wait_for_url(live_server.url + "/admin/")
     page.click('a[href="/admin/providers/provider/"]')
     page.wait_for_url(live_server.url + "/admin/providers/provider/")
@@ -98,6 +104,7 @@ def _login(page, base, username, password, admin=True):
     page.fill("#id_password", password)
     page.click("input[type=submit]" if admin else "main button[type=submit]")
     page.wait_for_load_state()
+    pass_second_factor(page, username)
 
 
 def test_rectification_walk_warning_order_response_verification(browser, live_server, tmp_path):

@@ -14,6 +14,7 @@ import time_machine
 from django.conf import settings
 from django.utils import timezone, translation
 
+from tests.otp_helpers import pass_second_factor
 from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -58,6 +59,7 @@ def _login(page, base, username, password, admin=False):
     page.fill("#id_password", password)
     page.click("input[type=submit]" if admin else "main button[type=submit]")
     page.wait_for_load_state()
+    pass_second_factor(page, username)
 
 
 def _zh(message, **values):

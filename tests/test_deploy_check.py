@@ -7,6 +7,7 @@ into a non-zero exit that fails this test. The tests that switch a control off b
 really runs against these settings.
 """
 
+import base64
 import os
 import re
 import runpy
@@ -44,6 +45,8 @@ def production_environ(tmp_path, **overrides):
             "DATABASE_CONN_MAX_AGE": "60",
             "REDIS_URL": "redis://redis:6379/0",
             "DJANGO_MEDIA_ROOT": str(tmp_path / "media"),
+            # The encryption key ring (tangshan_portal/crypto.py): without it the check fails with portal.E020.
+            "PORTAL_ENCRYPTION_KEYS": "k1:" + base64.b64encode(secrets.token_bytes(16)).decode(),
             "CELERY_FILESYSTEM_DIR": str(tmp_path / "celery"),
             "PYTHONDONTWRITEBYTECODE": "1",
         }

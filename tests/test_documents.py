@@ -16,7 +16,7 @@ from PIL import Image
 from evaluations.documents import rectification_notice_pdf, rectification_notice_spec, revocation_decision_pdf
 from tangshan_portal.documents import DocumentError, DocumentNotDue, document_issue, find_by_code_or_hash, render_pdf
 from tangshan_portal.models import IssuedDocument
-from tests.factories_documents import approved_revocation, ordered_rectification
+from tests.factories_documents import approved_revocation, ordered_rectification, plaintext_file
 
 pytestmark = [
     pytest.mark.django_db,
@@ -85,7 +85,7 @@ def assert_renders_cjk(path, cjk_cmap, tmp_path, pages):
 
 
 def _stored(doc):
-    return Path(doc.file.path)
+    return plaintext_file(doc)
 
 
 def test_rectification_notice_is_one_verified_page(officer, cjk_cmap, tmp_path):

@@ -54,7 +54,7 @@ from tangshan_portal.documents import (
 from tangshan_portal.models import DocumentSequence, IssuedDocument
 from tangshan_portal.roles import Role
 from tests.factories import PilotEnterpriseFactory, UserFactory
-from tests.factories_documents import PENDING, Kind, final_acceptance_assessment
+from tests.factories_documents import PENDING, Kind, final_acceptance_assessment, plaintext_file
 
 pytestmark = [
     pytest.mark.django_db,
@@ -154,7 +154,7 @@ def _decided(kind, people):
 
 
 def _file(doc):
-    return Path(doc.file.path)
+    return plaintext_file(doc)
 
 
 # --- Fonts and glyphs, for every kind ------------------------------------------------------------------------

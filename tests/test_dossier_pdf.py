@@ -19,6 +19,7 @@ from tangshan_portal import documents as portal_documents
 from tangshan_portal.models import AuditEvent, BackgroundJob, IssuedDocument, Organisation
 from tangshan_portal.roles import Role
 from tests.factories import PilotEnterpriseFactory, ProviderFactory, UserFactory
+from tests.factories_documents import plaintext_file
 from tests.factories_dossier import (
     DossierSurveyFactory,
     LevelAssessmentFactory,
@@ -99,7 +100,7 @@ def _provider_user(provider):
 
 def _pdf_text(doc):
     text = subprocess.run(
-        ["pdftotext", "-enc", "UTF-8", doc.file.path, "-"], check=True, capture_output=True, text=True
+        ["pdftotext", "-enc", "UTF-8", str(plaintext_file(doc)), "-"], check=True, capture_output=True, text=True
     ).stdout
     return re.sub(r"\s+", "", text)
 
@@ -359,7 +360,7 @@ def test_the_pdf_gathers_what_the_page_shows(world, officer, provider_a):
 
 def test_fonts_are_embedded_noto_cjk_sc_and_every_page_is_numbered(world, officer, cjk_cmap, tmp_path):  # noqa: F811
     doc = dossier_pdf_issue(world, officer)
-    text = assert_renders_cjk(doc.file.path, cjk_cmap, tmp_path, pages=doc.pages)
+    text = assert_renders_cjk(str(plaintext_file(doc)), cjk_cmap, tmp_path, pages=doc.pages)
     assert world.name in text
 
 
@@ -371,7 +372,7 @@ def test_a_long_dossier_repeats_table_headers_on_every_page(world, officer, cont
     doc = dossier_pdf_issue(world, officer)
     assert doc.pages >= 3
     pages = subprocess.run(
-        ["pdftotext", "-enc", "UTF-8", doc.file.path, "-"], check=True, capture_output=True, text=True
+        ["pdftotext", "-enc", "UTF-8", str(plaintext_file(doc)), "-"], check=True, capture_output=True, text=True
     ).stdout.split("\f")
     with_rows = [page for page in pages if re.search(r"第\d+阶段设备联调", page)]
     assert len(with_rows) >= 2

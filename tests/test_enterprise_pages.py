@@ -152,7 +152,9 @@ def test_an_enterprise_role_without_an_active_enterprise_organisation_gets_403(c
     assert client.get(reverse("enterprise:home")).status_code == 403  # an organisation with no enterprise
     Organisation.objects.filter(pk=enterprise.organisation_id).update(is_active=False)
     client.force_login(UserFactory(role=Role.ENTERPRISE, organisation=enterprise.organisation))
-    assert client.get(reverse("enterprise:home")).status_code == 403
+    # A deactivated organisation's users are not even logged in (authentication.py), so: the login page.
+    response = client.get(reverse("enterprise:home"))
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 
 
 def test_another_enterprises_complaint_attachment_and_survey_answer_404(client, other_enterprise_user, pages):

@@ -84,6 +84,8 @@ OBJECT_URLS = {
     "enterprise:diagnosis_detail": ((ENTERPRISE,), GET),
     "enterprise:diagnosis_attachment": ((ENTERPRISE,), GET),
     "enterprise:training_material": ((ENTERPRISE,), GET),
+    # Another enterprise's consent can be neither seen nor revoked.
+    "enterprise:consent_revoke": ((ENTERPRISE,), BOTH),
     # The dossier: the enterprise itself, a provider with a contract, its county, an assigned assessor.
     "dossier:detail": ((ENTERPRISE, PROVIDER, COUNTY, ASSESSOR, APPLICANT), GET),
     "dossier:pdf": ((ENTERPRISE, PROVIDER, COUNTY, ASSESSOR, APPLICANT), POST),

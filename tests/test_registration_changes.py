@@ -331,14 +331,17 @@ def test_the_admin_flags_unreported_changes_with_the_art_12_1_ground_and_a_link_
     assert f'<option value="{flagged_provider.pk}" selected>' in case_form
 
 
-def test_county_staff_see_the_flag_but_not_the_link_to_open_a_case(client):
+def test_readers_who_open_no_cases_see_the_flag_but_not_the_link_to_open_a_case(client):
     provider = ProviderFactory()
     _registry_change(provider)
-    client.force_login(_county_user())
+    client.force_login(UserFactory(role=Role.APPROVER))
     with travel(at(2026, 6, 1)):
         html = _html(client.get(reverse("admin:providers_registrationchange_changelist")))
     assert html.count('<strong class="case-days-urgent">') == 1
     assert reverse("admin:evaluations_rectificationcase_add") not in html
+    # County bureaus have no part in the registry's files (roles.PROVIDER_FILES_READ): not even the list.
+    client.force_login(_county_user())
+    assert client.get(reverse("admin:providers_registrationchange_changelist")).status_code == 403
 
 
 @pytest.mark.parametrize("role", [Role.COUNTY, Role.APPROVER, Role.ASSESSOR, Role.AUDITOR])

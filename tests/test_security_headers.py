@@ -19,6 +19,7 @@ from django.conf import settings
 from django.test import override_settings
 
 from tangshan_portal.roles import Role
+from tests.otp_helpers import pass_second_factor
 from tests.test_deploy_check import production_environ, production_settings
 
 TEMPLATES_DIR = Path(settings.BASE_DIR) / "templates"
@@ -104,6 +105,11 @@ def page_families(db):
         "import page": ("/admin/providers/provider/import/", officer),
         "export page": ("/admin/providers/provider/export/", officer),
         "periodic task form": (f"/admin/django_celery_beat/periodictask/{task.pk}/change/", sysadmin),
+        # The second factor's enrolment, with its QR code drawn as inline SVG (voluntary for a provider's staff).
+        "second-factor enrolment": (
+            "/accounts/otp/",
+            UserFactory(role=Role.PROVIDER, organisation=provider.organisation, username="headers_provider"),
+        ),
     }
     return families
 
@@ -426,6 +432,7 @@ class Watched:
         self.page.fill("#id_password", password)
         self.page.click("main button[type=submit]")
         self.page.wait_for_load_state()
+        pass_second_factor(self.page, username)
 
     def visit(self, url):
         """Open the page and return (the Content-Security-Policy it was sent, the violations it caused)."""

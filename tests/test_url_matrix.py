@@ -103,6 +103,11 @@ PAGES = {
     "logout": Route(GET_NOT_ALLOWED, post=answers(DONE)),
     "password_change": Route(SIGNED_IN),
     "password_change_done": Route(SIGNED_IN),
+    # The second factor (tangshan_portal/otp.py), for sessions that passed it (tests/conftest.py): the enrolment
+    # page shows the staff's device state and offers the others voluntary enrolment; the code page has nothing
+    # left to ask and sends everyone on. tests/test_otp.py covers the sessions that still owe the code.
+    "otp_setup": Route(SIGNED_IN),
+    "otp_verify": Route(answers(DONE, anonymous=LOGIN)),
     "verify_start": Route(PUBLIC),
     "verify_document": Route(PUBLIC),
     "verify_document_download": Route(PUBLIC),
@@ -190,6 +195,11 @@ PAGES = {
     "enterprise:training_material": Route(ENTERPRISE_PAGE),
     "enterprise:dossier": Route(ENTERPRISE_PAGE),
     "enterprise:dossier_pdf": post_only({**ENTERPRISE_PAGE, "enterprise": DONE}),
+    # Consent to share the dossier (Art 10(1)): the enterprise's own pages; the revocation page names its consent.
+    "enterprise:consent_list": Route(ENTERPRISE_PAGE),
+    "enterprise:consent_new": Route(ENTERPRISE_PAGE),
+    "enterprise:consent_revoke": Route(ENTERPRISE_PAGE),
+    "provider:consent_list": Route(PROVIDER_PAGE),
     # --- The dossier of enterprise A
     "dossier:detail": Route(answers(404, anonymous=LOGIN, **DOSSIER_READERS)),
     "dossier:pdf": post_only(answers(404, anonymous=LOGIN, **dict.fromkeys(DOSSIER_READERS, DONE))),
@@ -248,11 +258,15 @@ ADMIN_POLICY = {
     "portal.organisation": {"delete": NEVER},
     "portal.user": {"delete": NEVER},
     "portal.auditevent": READ_ONLY,
+    "portal.auditcheckpoint": READ_ONLY,
     "portal.workcalendarday": {},
     "portal.issueddocument": READ_ONLY,
     "portal.backgroundjob": READ_ONLY,
     # Published announcements and batches are fixed (the matrix names published ones).
     "portal.announcement": {"change": NEVER, "delete": NEVER},
+    # Authenticators are created by their owners on the enrolment page and never edited; deleting one is the
+    # security administrator's reset (tangshan_portal/otp.py).
+    "portal.authenticatordevice": {"add": NEVER, "change": NEVER},
     "providers.provider": {"delete": NEVER},
     "providers.providerapplication": SERVICES_ONLY,
     "providers.registrationchange": {**SERVICES_ONLY, "add": "providers.record_registration_change"},
@@ -284,6 +298,11 @@ ADMIN_POLICY = {
     "django_celery_results.taskresult": {},
     "django_celery_results.groupresult": {},
     "authtoken.tokenproxy": {},
+    # Art 10(1): requests change only through the services (request, approve, reject, carry out); the records that
+    # prove a destruction and the enterprises' consents are read-only here.
+    "dossiers.destructionrequest": {**SERVICES_ONLY, "add": "dossiers.request_destruction"},
+    "dossiers.destructionrecord": READ_ONLY,
+    "dossiers.dossierconsent": READ_ONLY,
 }
 
 
@@ -426,6 +445,7 @@ ADMIN_PAGES = {
     "admin:complaints_appeal_act": Route(needs("complaints.review_appeal")),
     "admin:portal_announcement_act": Route(needs("portal.publish_announcement")),
     "admin:evaluations_excellentbatch_act": Route(needs("evaluations.publish_excellent_batch")),
+    "admin:dossiers_destructionrequest_act": Route(needs("dossiers.approve_destruction")),
 }
 
 # The record and the action each action page is requested with (side A, a state where the action is open).
@@ -441,6 +461,7 @@ ADMIN_ACTIONS = {
     "complaints_appeal": lambda w: (w.a.appeal, "review"),
     "portal_announcement": lambda w: (w.announcement_draft, "publish"),
     "evaluations_excellentbatch": lambda w: (w.excellent_draft, "publish"),
+    "dossiers_destructionrequest": lambda w: (w.destruction_request, "reject"),
 }
 
 
@@ -660,6 +681,7 @@ ADMIN_WRITE_SURFACE = {
         "evaluations.inspection:a",
         "evaluations.assessorassignment:a",
         "evaluations.excellentbatch:a",
+        "dossiers.destructionrequest:a",
     ],
     "approver": [],
     "assessor": ["evaluations.levelassessment:a"],
@@ -680,7 +702,7 @@ ADMIN_WRITE_SURFACE = {
     ],
     # Only the account's roles: the admin makes the account's other fields read-only for this role (roles.
     # may_manage_accounts; tests/test_role_separation.py until the admin applies it).
-    "secadmin": ["portal.user:c"],
+    "secadmin": ["portal.user:c", "portal.authenticatordevice:d"],
 }
 
 

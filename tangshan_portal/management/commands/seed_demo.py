@@ -91,11 +91,15 @@ class Command(BaseCommand):
                 self.style.WARNING("DEBUG 已关闭，按 --allow-production 继续。/ DEBUG is off; continuing.")
             )
 
+        # A demo server (DEBUG off) takes the public demo authenticator secret only when told to.
+        otp_secret = (
+            settings.PORTAL_DEMO_OTP_SECRET if settings.DEBUG or os.environ.get("PORTAL_DEMO_OTP_SECRET") else ""
+        )
         try:
             with transaction.atomic():
                 load_counties()
                 load_scenarios()
-                report = seed_demo(password)
+                report = seed_demo(password, otp_secret=otp_secret)
         except ValidationError as exc:
             raise CommandError(f"演示数据无效，未写入任何内容。/ Invalid demo data, nothing written: {exc}") from exc
 
@@ -111,6 +115,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  已恢复 restored {username}: {', '.join(changed)}")
 
         self._accounts_table(report, password)
+        self._second_factor(otp_secret)
         self._totals()
 
     def _accounts_table(self, report, password):
@@ -135,6 +140,22 @@ class Command(BaseCommand):
             self.stdout.write(("  " + "  ".join(cells)).rstrip())
             if index == 0:
                 self.stdout.write("  " + "  ".join("-" * width for width in widths))
+
+    def _second_factor(self, otp_secret):
+        roles = "、".join(
+            str(Role(value).label) for value in settings.PORTAL_OTP_REQUIRED_ROLES if value in Role.values
+        )
+        self.stdout.write("")
+        if otp_secret:
+            self.stdout.write(
+                f"两步验证 / Two-step verification ({roles}): 在身份验证器应用中添加密钥 / add this key to an "
+                f"authenticator app: {otp_secret}"
+            )
+        else:
+            self.stdout.write(
+                f"两步验证 / Two-step verification ({roles}): 首次登录时绑定身份验证器。/ "
+                "These accounts set up an authenticator at their first login."
+            )
 
     def _totals(self):
         self.stdout.write("")
