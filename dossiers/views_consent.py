@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from enterprises.access import enterprise_staff_required
 from providers.access import provider_staff_required
+from tangshan_portal.forms import put_service_errors
 
 from . import services
 from .forms import ConsentForm
@@ -23,14 +24,6 @@ def _with_status(consents):
     for consent in consents:
         consent.current_status = consent.status(now)
     return consents
-
-
-def _put_errors(form, error):
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 @never_cache
@@ -72,7 +65,7 @@ def consent_new(request, enterprise):
                         valid_until=data["valid_until"],
                     )
                 except ValidationError as error:
-                    _put_errors(form, error)
+                    put_service_errors(form, error)
                 else:
                     messages.success(
                         request,

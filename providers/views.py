@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tangshan_portal.files import attachment_response
+from tangshan_portal.forms import put_service_errors
 from tangshan_portal.services import attachments_of
 from tangshan_portal.transitions import TransitionError
 
@@ -64,15 +65,6 @@ def _threshold_percent():
     return percent(settings.PRICE_CHANGE_THRESHOLD).lstrip("+")
 
 
-def _put_errors(form, error):
-    """A service's ValidationError onto the form: on the field it names when the form has it, else on top."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 def _serve(request, attachment, **audit):
     return attachment_response(request, attachment, **audit)
 
@@ -99,7 +91,7 @@ def apply(request):
                     password=form.cleaned_data["password1"],
                 )
             except ValidationError as error:
-                _put_errors(form, error)
+                put_service_errors(form, error)
             else:
                 login(request, application.applicant, backend="tangshan_portal.authentication.PortalModelBackend")
                 messages.success(
@@ -245,7 +237,7 @@ def registration_new(request, provider):
                     evidence=data["evidence"],
                 )
             except ValidationError as error:
-                _put_errors(form, error)
+                put_service_errors(form, error)
             else:
                 messages.success(
                     request,
@@ -314,7 +306,7 @@ def product_new(request, provider):
                     scenarios=data["scenarios"],
                 )
             except ValidationError as error:
-                _put_errors(form, error)
+                put_service_errors(form, error)
             else:
                 messages.success(request, _("“%(name)s” was added to your catalogue.") % {"name": product.name})
                 return redirect("provider:product_list")
@@ -346,7 +338,7 @@ def product_edit(request, provider, pk):
                     reason=data["reason"].strip(),
                 )
             except ValidationError as error:
-                _put_errors(form, error)
+                put_service_errors(form, error)
             else:
                 messages.success(request, _("“%(name)s” was saved.") % {"name": product.name})
                 change = product.price_changes.order_by("-id").first()

@@ -29,3 +29,12 @@ class ChoiceListAutocompleteSelect(AutocompleteSelect):
 
     def optgroups(self, name, value, attr=None):
         return forms.Select.optgroups(self, name, value, attr)
+
+
+def put_service_errors(form, error):
+    """A service's ValidationError onto the form: on the field it names when the form has it, else on top."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
