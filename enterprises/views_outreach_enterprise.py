@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from tangshan_portal.files import attachment_response
-from tangshan_portal.services import attachments_of
+from tangshan_portal.services import attach_files, attachments_of
 
 from . import selectors_outreach as selectors
 from . import services_outreach as services
@@ -95,8 +95,9 @@ def diagnosis_attachment(request, enterprise, pk, attachment_pk):
 @enterprise_staff_required
 def training_attended(request, enterprise):
     rows = list(selectors.enterprise_trainings(enterprise).order_by("-session__held_on", "-id"))
+    attach_files([row.session for row in rows], "materials")
     for row in rows:
-        row.materials = list(attachments_of(row.session))
+        row.materials = row.session.materials
     return render(request, "outreach/enterprise_training_list.html", {"enterprise": enterprise, "rows": rows})
 
 

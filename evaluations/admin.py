@@ -24,6 +24,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from enterprises.admin import RelatedSearchMixin
 from enterprises.selectors import contracts_visible_to
 from providers.models import Provider
 from tangshan_portal.admin import ReadOnlyAdmin, ScopedAdminMixin
@@ -320,7 +321,7 @@ TRANSITION_LABELS = {
 # --- Read-only pages whose actions call services: the case admin's approach, reused by complaints and appeals ---
 
 
-class CaseAdmin(ServiceActionAdminMixin, admin.ModelAdmin):
+class CaseAdmin(RelatedSearchMixin, ServiceActionAdminMixin, admin.ModelAdmin):
     transition_labels = TRANSITION_LABELS
     evidence_field = ""
     change_form_template = "admin/evaluations/case_change_form.html"

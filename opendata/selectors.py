@@ -72,25 +72,31 @@ def pool_providers():
 
 
 def pool_search(queryset, *, q="", provider_type="", scenario="", county=""):
+    """Filter by name, USCC or offered product, type, scenario and county served.
+
+    Each condition on a related table is a subquery on provider ids, never a join: a join repeats a provider
+    per matching product and would need a DISTINCT over every column of the page. The name and code parts
+    are served by the trigram indexes on PostgreSQL (providers/migrations, `*_trgm`)."""
     q = (q or "").strip()
     if q:
         code = normalize_uscc(q)
         if len(code) == 18:
             queryset = queryset.filter(uscc=code)
         else:
-            queryset = queryset.filter(
-                Q(name__icontains=q)
-                | Q(uscc__icontains=code)
-                | Q(products__name__icontains=q, products__is_active=True)
-            )
+            # A UNION lets each part use its own index (an OR with the products' subquery would scan every
+            # provider); without the models' default ordering, which would sort each part and join for it.
+            by_name = Provider.objects.filter(Q(name__icontains=q) | Q(uscc__icontains=code)).order_by().values("pk")
+            by_product = Product.objects.filter(name__icontains=q, is_active=True).order_by().values("provider_id")
+            queryset = queryset.filter(pk__in=by_name.union(by_product))
     if provider_type:
         queryset = queryset.filter(provider_type=provider_type)
     if scenario:
-        queryset = queryset.filter(scenarios__code=scenario)
+        offering = Provider.scenarios.through.objects.filter(scenario__code=scenario).values("provider_id")
+        queryset = queryset.filter(pk__in=offering)
     if county:
         served = ServiceContract.objects.exclude(status="draft").filter(enterprise__county__code=county)
         queryset = queryset.filter(Q(county__code=county) | Q(pk__in=served.values("provider_id")))
-    return queryset.distinct().order_by("name", "id")
+    return queryset.order_by("name", "id")
 
 
 def counties_served(providers):

@@ -7,8 +7,8 @@ change view refuses every POST, attachments served by a view that checks the mod
 
 from django.conf import settings
 from django.contrib import admin
-from django.db.models import BooleanField, Count, Exists, OuterRef, Value
-from django.db.models.functions import Abs
+from django.db.models import BooleanField, Count, Exists, OuterRef, Subquery, Value
+from django.db.models.functions import Abs, Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -137,7 +137,18 @@ class ProviderAdmin(PersonalDataAdminMixin, RegistryImportExportMixin, admin.Mod
     )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_contract_count=Count("contracts"))
+        # A count per listed row, not a GROUP BY over every provider joined to every contract: the page reads
+        # its 100 providers from the name index, and the total needs no join. The contract model through the
+        # relation: the providers app does not import the enterprises app, which builds on it.
+        contract_model = Provider._meta.get_field("contracts").related_model
+        contracts = (
+            contract_model.objects.filter(provider=OuterRef("pk"))
+            .order_by()
+            .values("provider")
+            .annotate(count=Count("pk"))
+            .values("count")
+        )
+        return super().get_queryset(request).annotate(_contract_count=Coalesce(Subquery(contracts), 0))
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from tangshan_portal.files import attachment_response
 from tangshan_portal.forms import put_service_errors
-from tangshan_portal.services import attachments_of
+from tangshan_portal.services import attach_files, attachments_of
 from tangshan_portal.transitions import TransitionError
 
 from . import selectors, services
@@ -140,7 +140,7 @@ def application_status(request, provider, applications):
     for application in rows:
         application.badge = APPLICATION_BADGES.get(application.status, application.status)
         application.is_open = application.status in OPEN_APPLICATION_STATUSES
-        application.files = list(attachments_of(application))
+    attach_files(rows)
     return render(
         request,
         "providers/application_status.html",
@@ -192,7 +192,7 @@ def registration_list(request, provider):
     for change in changes:
         change.badge = REGISTRATION_BADGES.get(change.status, change.status)
         change.field_label = registered_field_label(change.field)
-        change.files = list(attachments_of(change))
+    attach_files(changes)
     current = [
         (registered_field_label(RegisteredField.NAME), provider.name),
         (registered_field_label(RegisteredField.LEGAL_REPRESENTATIVE), provider.legal_representative),

@@ -220,3 +220,18 @@ def attachment_store(*, target, uploaded, by, purpose=""):
 
 def attachments_of(target):
     return Attachment.objects.filter(content_type=ContentType.objects.get_for_model(target), object_id=target.pk)
+
+
+def attach_files(targets, attribute="files"):
+    """Set `attribute` on each of `targets` (one model) to its attachments, in attachments_of's order: one query
+    for a whole list page instead of one per row."""
+    targets = list(targets)
+    if not targets:
+        return targets
+    by_target = {target.pk: [] for target in targets}
+    content_type = ContentType.objects.get_for_model(targets[0])
+    for attachment in Attachment.objects.filter(content_type=content_type, object_id__in=list(by_target)):
+        by_target[attachment.object_id].append(attachment)
+    for target in targets:
+        setattr(target, attribute, by_target[target.pk])
+    return targets
