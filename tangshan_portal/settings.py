@@ -12,6 +12,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from tangshan_portal.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -92,6 +94,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every request gets its id and access log line, including the ones the middleware below answers.
+    "tangshan_portal.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Outside WhiteNoise so that static files carry the policy too (an SVG opened on its own runs no script).
     "csp.middleware.CSPMiddleware",
@@ -345,11 +349,11 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 if not DEBUG and env_bool("DJANGO_BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# HTTPS only in production. Behind the TLS proxy the redirect reads X-Forwarded-Proto (above). The container's
-# health check calls http://127.0.0.1:8000/healthz directly, so that one path is never redirected. Set
+# HTTPS only in production. Behind the TLS proxy the redirect reads X-Forwarded-Proto (above). Health checks and
+# orchestrator probes call http://<node>:8000/healthz and /readyz directly, so those paths are never redirected. Set
 # DJANGO_SECURE_SSL_REDIRECT=0 only where the proxy itself already redirects every http:// request.
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 # HSTS: one year, subdomains included. Only sent over HTTPS, and never in development (it would pin localhost).
 SECURE_HSTS_SECONDS = 0 if DEBUG else env_int("DJANGO_HSTS_SECONDS", 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
@@ -383,13 +387,22 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
-}
+# Logs (docs/operations.md, tangshan_portal/logs.py): one line per record on stdout, JSON in production and text in
+# development; inside a request with its id, method, path and user id, never personal data or a query string.
+# gunicorn.conf.py and the Celery worker (tangshan_portal/celery.py) use the same configuration.
+PORTAL_LOG_FORMAT = env_str("PORTAL_LOG_FORMAT", "text" if DEBUG else "json")
+if PORTAL_LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured("PORTAL_LOG_FORMAT must be json or text.")
+LOGGING = logging_config(
+    PORTAL_LOG_FORMAT,
+    env_str("DJANGO_LOG_LEVEL", "INFO"),
+    loggers={
+        # Through the root handler only: Django's own console and mail handlers would write a second copy.
+        "django": {"handlers": [], "propagate": True},
+        # The development server's access lines repeat RequestLogMiddleware's; its warnings and errors still show.
+        "django.server": {"handlers": [], "level": "WARNING", "propagate": True},
+    },
+)
 
 # --- The city that runs this portal ------------------------------------------------------------------
 PORTAL_CITY_NAME = env_str("PORTAL_CITY_NAME", "唐山市")

@@ -20,6 +20,7 @@ from .authentication import PortalAuthenticationForm
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     # Without a CSRF token, so that public pages can be cached and shared: choosing the display language
     # is harmless to forge, and Django's view still only accepts a safe `next` address.
     path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),

@@ -7,7 +7,8 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db import connection
+from django.db import connection, transaction
+from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
@@ -32,37 +33,71 @@ def home(request):
     return render(request, "portal/home.html", {"roles": selectors.home_role_sections()})
 
 
+# Both probes run outside ATOMIC_REQUESTS: its transaction would open a database connection before the view runs,
+# and an unreachable database would then answer 500 from Django instead of 200 (healthz) or 503 (readyz).
+@transaction.non_atomic_requests
 @never_cache
 @require_GET
 def healthz(request):
-    """Liveness and dependencies for load balancers and monitoring: 200 when everything answers, else 503."""
+    """Liveness: the process answers. No dependency is asked, on purpose: when PostgreSQL or Redis blips, an
+    orchestrator that restarts failed containers must not restart every web node (that is /readyz's business:
+    take the node out of rotation until it is ready again)."""
+    return JsonResponse({"status": "ok"})
+
+
+# Migrations found all applied once stay applied for the life of the process (a new deployment restarts it), so
+# the migration plan, which loads every migration file, is computed only until it first comes out empty.
+_migrations_applied = False
+
+
+def _migrations_pending():
+    global _migrations_applied
+    if _migrations_applied:
+        return False
+    executor = MigrationExecutor(connection)
+    pending = bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+    _migrations_applied = not pending
+    return pending
+
+
+@transaction.non_atomic_requests
+@never_cache
+@require_GET
+def readyz(request):
+    """Readiness for load balancers and orchestrators: 200 when this node can serve (the database answers, every
+    migration is applied, the cache answers when REDIS_URL is set), else 503. The body names the failed check,
+    never the error (the log has it, with the request id)."""
     checks = {}
-    healthy = True
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
         checks["database"] = "ok"
-    except Exception:  # any driver error means "not healthy", which is what the probe must report
-        logger.exception("healthz: database check failed")
+    except Exception:  # any driver error means "not ready", which is what the probe must report
+        logger.exception("readyz: database check failed")
         checks["database"] = "error"
-        healthy = False
+    if checks["database"] == "ok":
+        try:
+            checks["migrations"] = "pending" if _migrations_pending() else "ok"
+        except Exception:
+            logger.exception("readyz: migration check failed")
+            checks["migrations"] = "error"
     if settings.REDIS_URL:
         try:
-            cache.set("healthz", "ok", 5)
-            if cache.get("healthz") != "ok":
+            cache.set("readyz", "ok", 5)
+            if cache.get("readyz") != "ok":
                 raise RuntimeError("cache round-trip returned another value")
             checks["redis"] = "ok"
         except Exception:
-            logger.exception("healthz: redis check failed")
+            logger.exception("readyz: redis check failed")
             checks["redis"] = "error"
-            healthy = False
-    if checks["database"] == "ok":
+    ready = all(value == "ok" for value in checks.values())
+    if checks.get("migrations") == "ok":  # the heartbeat table may not exist before the first migrate
         last = selectors.last_worker_heartbeat()
         # Informational: a web node stays in rotation even while the workers are being restarted.
         checks["worker_last_seen"] = last.isoformat() if last else None
     checks["time"] = timezone.now().isoformat()
-    return JsonResponse({"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503)
+    return JsonResponse({"status": "ok" if ready else "error", "checks": checks}, status=200 if ready else 503)
 
 
 @login_required

@@ -50,31 +50,6 @@ def test_server_error_page_is_chinese(client):
     assert "服务器错误" in response.content.decode()
 
 
-def test_healthz_reports_the_database_and_the_last_worker(client):
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    body = response.json()
-    assert body["status"] == "ok"
-    assert body["checks"]["database"] == "ok"
-    assert body["checks"]["worker_last_seen"] is None
-    assert response["Cache-Control"].startswith("max-age=0")
-
-
-def test_healthz_answers_503_when_redis_is_configured_but_unreachable(client, settings):
-    settings.REDIS_URL = "redis://127.0.0.1:1/0"
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": settings.REDIS_URL}
-    }
-    from django.core.cache import caches
-
-    caches["default"].close()
-    del caches["default"]
-    response = client.get("/healthz")
-    assert response.status_code == 503
-    assert response.json()["checks"]["redis"] == "error"
-    del caches["default"]
-
-
 def test_worker_heartbeat_service_keeps_one_row_per_host():
     from tangshan_portal.services import worker_heartbeat_record
 

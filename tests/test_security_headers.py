@@ -298,13 +298,14 @@ from django.test import Client, override_settings
 plain_storage = {"staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 override_settings(STORAGES=plain_storage).enable()
 
-# An empty database: /healthz answers 503 or fails, and only has to show that it is not redirected.
+# An empty database: /readyz answers 503, and the probes only have to show that they are not redirected.
 client = Client(HTTP_HOST="portal.example.cn", raise_request_exception=False)
 answers = {}
 for name, path, extra in [
     ("https", "/accounts/login/", {"HTTP_X_FORWARDED_PROTO": "https"}),
     ("http", "/accounts/login/", {}),
     ("healthz", "/healthz", {}),
+    ("readyz", "/readyz", {}),
 ]:
     response = client.get(path, **extra)
     answers[name] = {
@@ -321,7 +322,7 @@ print(json.dumps(answers))
 
 def _production_answers(tmp_path, **overrides):
     env = production_environ(tmp_path, **overrides)
-    # Nothing to connect to here: /healthz asks an empty SQLite file and no Redis.
+    # Nothing to connect to here: /readyz asks an empty SQLite file and no Redis.
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'probe.sqlite3'}"
     env.pop("REDIS_URL")
     result = subprocess.run(
@@ -338,8 +339,9 @@ def _production_answers(tmp_path, **overrides):
 
 def test_production_sends_hsts_redirects_to_https_and_sets_secure_cookies(tmp_path):
     """Controls (DEBUG off, behind the TLS proxy as docker-compose runs it): SECURE_HSTS_SECONDS (one year) with
-    SECURE_HSTS_INCLUDE_SUBDOMAINS and without preload; SECURE_SSL_REDIRECT with /healthz exempt for the container's
-    health check; CSRF_COOKIE_SECURE and CSRF_COOKIE_HTTPONLY; the policy and X-Frame-Options in production too."""
+    SECURE_HSTS_INCLUDE_SUBDOMAINS and without preload; SECURE_SSL_REDIRECT with /healthz and /readyz exempt for
+    the container's health check and the orchestrator's probes; CSRF_COOKIE_SECURE and CSRF_COOKIE_HTTPONLY; the
+    policy and X-Frame-Options in production too."""
     answers = _production_answers(tmp_path)
 
     https = answers["https"]
@@ -354,9 +356,11 @@ def test_production_sends_hsts_redirects_to_https_and_sets_secure_cookies(tmp_pa
     assert http["headers"]["Location"] == "https://portal.example.cn/accounts/login/"
     assert "Strict-Transport-Security" not in http["headers"]  # browsers ignore HSTS over http anyway
 
-    # The container's health check calls http://127.0.0.1:8000/healthz: answered, not sent to https.
-    assert answers["healthz"]["status"] != 301
-    assert "Location" not in answers["healthz"]["headers"]
+    # The container's health check and the probes call http://<node>:8000/…: answered, not sent to https.
+    assert answers["healthz"]["status"] == 200
+    assert answers["readyz"]["status"] == 503  # the empty database has no migrations applied
+    for probe in ("healthz", "readyz"):
+        assert "Location" not in answers[probe]["headers"]
 
 
 def test_production_hsts_preload_is_the_deployments_choice(tmp_path):

@@ -98,6 +98,7 @@ def post_only(answers, data=None):
 PAGES = {
     "home": Route(PUBLIC),
     "healthz": Route(PUBLIC),
+    "readyz": Route(PUBLIC),
     "set_language": Route(answers(DONE)),
     "login": Route(answers(DONE, anonymous=200)),
     "logout": Route(GET_NOT_ALLOWED, post=answers(DONE)),
