@@ -28,7 +28,7 @@ PYTEST_ARGS ?=
 RUNTIME_STAMP := $(VENV)/.installed-requirements
 DEV_STAMP := $(VENV)/.installed-requirements-dev
 
-.PHONY: help run test lint compose-check audit-deps bench-sweep bench-public bench-documents bench-imports debian-packages venv venv-dev messages migrate seed \
+.PHONY: help run test lint compose-check audit-deps backup restore bench bench-sweep bench-documents bench-imports debian-packages venv venv-dev messages migrate seed \
 	print-debian-packages print-debian-packages-ci
 
 help:
@@ -39,9 +39,13 @@ help:
 	@echo "make compose-check  docker-compose config -q"
 	@echo "make audit-deps     known vulnerabilities of every pinned requirement (pip-audit, OSV database; online only,"
 	@echo "                    says so and passes when the database cannot be reached unless AUDIT_REQUIRED=1)"
+	@echo "make backup         PostgreSQL (or SQLite) + media into PORTAL_BACKUP_DIR (var/backups), with a manifest"
+	@echo "make restore BACKUP=var/backups/<name>  verify and restore one (docs/operations.md); not the keys"
+	@echo "make bench          the portal at national scale: seed_scale at BENCH_SCALES='0.1 1', then the public pages under"
+	@echo "                    load (gunicorn), search, admin lists, dossier PDF, import and the deadline sweep, each as a"
+	@echo "                    ratio to a floor of the same run (PostgreSQL + Redis); results in bench/results/scale.*"
 	@echo "make bench-sweep    deadline-sweep benchmark on a throwaway PostgreSQL database (BENCH_SIZES='10000 100000',"
 	@echo "                    BENCH_DATABASE_URL=postgres://user@host:5432/postgres); results in bench/results/"
-	@echo "make bench-public   the public blacklist page and API under load with gunicorn (BENCH_PUBLIC_SIZES='1000 10000')"
 	@echo "make bench-documents  time per official document kind and for dossiers of BENCH_DOCUMENT_PAGES='5 10 20 40' pages"
 	@echo "make bench-imports  registry XLSX imports against bulk_create (BENCH_IMPORT_SIZES='1000 5000 10000')"
 
@@ -96,6 +100,18 @@ lint: venv-dev
 compose-check:
 	@bin/ensure-debian-packages docker-compose
 	docker-compose config -q
+
+# Backups (docs/operations.md): the database and the media files, checksummed. The encryption keys are not in
+# them and must be kept apart. BACKUP_ARGS passes options (bin/backup --help).
+BACKUP ?=
+BACKUP_ARGS ?=
+
+backup: venv
+	$(PY) bin/backup $(BACKUP_ARGS)
+
+restore: venv
+	@test -n "$(BACKUP)" || { echo "make restore BACKUP=<backup directory>"; exit 2; }
+	$(PY) bin/restore '$(BACKUP)' $(BACKUP_ARGS)
 
 # Dependency vulnerability check (issue 8): pip-audit looks every pinned requirement up in the OSV database: the
 # runtime, development and audit files, each named (with --no-deps pip-audit does not follow a file's `-r`). That
@@ -154,12 +170,16 @@ BENCH_DATABASE_URL ?=
 bench-sweep: venv
 	$(PY) bench/sweep.py --sizes $(BENCH_SIZES) $(if $(BENCH_DATABASE_URL),--database-url '$(BENCH_DATABASE_URL)')
 
-# The public blacklist page and API under load (gunicorn, Redis cache), as ratios to a bare Django view on the
-# same server; its own throwaway database portal_public_bench. About five minutes.
-BENCH_PUBLIC_SIZES ?= 1000 10000
+# The whole portal at two data sizes (issue 9; bench/scale.py, bench/README.md): its own throwaway database
+# portal_scale_bench on the BENCH_DATABASE_URL/DATABASE_URL server (else 127.0.0.1), Redis database 10 of
+# BENCH_REDIS_URL (flushed). PostgreSQL and Redis must be running. About a quarter of an hour on 2 CPUs.
+BENCH_SCALES ?= 0.1 1
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/10
+BENCH_ARGS ?=
 
-bench-public: venv
-	$(PY) bench/public_load.py --sizes $(BENCH_PUBLIC_SIZES) $(if $(BENCH_DATABASE_URL),--database-url '$(BENCH_DATABASE_URL)')
+bench: venv-dev
+	$(PY) bench/scale.py --scales $(BENCH_SCALES) --redis-url '$(BENCH_REDIS_URL)' \
+		$(if $(BENCH_DATABASE_URL),--database-url '$(BENCH_DATABASE_URL)') $(BENCH_ARGS)
 
 # Time per official document kind (issued from the demo data) and for enterprise dossiers of about these many
 # pages, as ratios to a one-line WeasyPrint page in the same run. Its own throwaway SQLite database (rendering

@@ -1,4 +1,4 @@
-"""Production settings plus one bare view, the floor of bench/public_load.py. Used only by the benchmark."""
+"""Production settings plus one bare view, the floor of bench/scale.py. Used only by the benchmark."""
 
 from tangshan_portal.settings import *  # noqa: F403
 
