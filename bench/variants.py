@@ -1,79 +1,26 @@
-"""Candidate replacements for `evaluations.services._mark_overdue`, measured by `bench/sweep.py --variant …`.
+"""Variants of the deadline sweep, measured by `bench/sweep.py --variant …` on the same data and machine.
 
-They are not used by the portal: they exist so that a proposed change to services.py comes with numbers from
-the same data and machine. Each one writes exactly what the current function writes (the case rows, one
-state-log row per case, one notification per case whose provider has an organisation) and keeps its
-properties: batches of SWEEP_BATCH rows, each its own transaction, rows claimed with SKIP LOCKED, keyset
-batches (`id > last id`, now also in services.py).
+They are not used by the portal. A variant is a set of replacements of private functions of
+`evaluations.services`, patched in for the run; each one writes exactly the rows the sweep writes (the result
+JSON has checksums of the state-log rows and notifications to compare with the plain run), so that a proposed
+change comes with numbers, and an adopted one can be measured against what it replaced.
 
-  sql     each batch is one SQL statement: claim, UPDATE … RETURNING, state-log INSERT … SELECT and
-          notification INSERT … SELECT … ON CONFLICT DO NOTHING; no model instance per case
+  orm     the sweep's ORM path, which SQLite runs, on PostgreSQL too: each batch of overdue cases or reminders
+          as model instances and `bulk_create` instead of one SQL statement, and the engine's
+          evidence through `bulk_create` instead of one `INSERT … SELECT FROM unnest(…)`. What the
+          PostgreSQL statements save.
+
+Earlier variants, now adopted in services.py: `keyset` (each claim continues after the previous batch instead of
+rescanning the table; `bench/results/sweep-before-keyset.*`) and `sql` (each batch one statement: claim with
+SKIP LOCKED, `UPDATE … RETURNING`, state-log and notification `INSERT … SELECT`; `sweep_variant_sql.*`).
 """
-
-from django.contrib.contenttypes.models import ContentType
-from django.db import connection, transaction
-from django.utils.translation import gettext as _
 
 from evaluations import services
-from evaluations.models import RUNNING_DEADLINE_STATUSES, RectificationCase, RectificationStatus
 
-# The function as services.py has it, taken before --variant patches it (the fallback on SQLite).
-ORM_MARK_OVERDUE = services._mark_overdue
-
-MARK_OVERDUE_BATCH_SQL = """
-WITH claimed AS (
-    SELECT id, status FROM evaluations_rectificationcase
-     WHERE status = ANY(%(running)s) AND deadline < %(today)s AND id > %(last_id)s
-     ORDER BY id LIMIT %(batch)s
-       FOR UPDATE SKIP LOCKED
-), marked AS (
-    UPDATE evaluations_rectificationcase c SET status = %(overdue)s, overdue_at = %(now)s
-      FROM claimed WHERE c.id = claimed.id
-    RETURNING c.id, claimed.status AS source_state, c.provider_id, c.document_number, c.deadline
-), logs AS (
-    INSERT INTO django_fsm_log_statelog
-        (timestamp, by_id, content_type_id, object_id, source_state, state, transition, description)
-    SELECT %(now)s, NULL, %(content_type)s, id, source_state, %(overdue)s, 'mark_overdue', %(description)s
-      FROM marked
-), notes AS (
-    INSERT INTO portal_notification (kind, recipient_organisation_id, recipient_role, subject, body, link, dedup_key,
-        created_at, attempts, last_error)
-    SELECT 'rectification_overdue', p.organisation_id, '',
-           left(replace(%(subject)s, '%%(number)s', coalesce(m.document_number, '')), 200),
-           replace(%(body)s, '%%(deadline)s', m.deadline::text),
-           '/provider/cases/' || m.id || '/', 'rectification:' || m.id || ':overdue', %(now)s, 0, ''
-      FROM marked m JOIN providers_provider p ON p.id = m.provider_id
-     WHERE p.organisation_id IS NOT NULL
-    ON CONFLICT (dedup_key) DO NOTHING
-)
-SELECT count(*), max(id) FROM marked
-"""
-
-
-def mark_overdue_sql(now):
-    if connection.vendor != "postgresql":
-        return ORM_MARK_OVERDUE(now)
-    params = {
-        "running": list(RUNNING_DEADLINE_STATUSES),
-        "today": services._local_today(now),
-        "batch": services.SWEEP_BATCH,
-        "overdue": RectificationStatus.OVERDUE,
-        "now": now,
-        "content_type": ContentType.objects.get_for_model(RectificationCase).pk,
-        "description": _("Deadline passed without an accepted rectification report"),
-        "subject": _("Rectification overdue: %(number)s"),
-        "body": _("The deadline %(deadline)s passed without an accepted rectification report."),
-        "last_id": 0,
-    }
-    marked = 0
-    while True:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(MARK_OVERDUE_BATCH_SQL, params)
-            count, last_id = cursor.fetchone()
-        if not count:
-            return marked
-        marked += count
-        params["last_id"] = last_id
-
-
-VARIANTS = {"sql": mark_overdue_sql}
+VARIANTS = {
+    "orm": {
+        "_mark_overdue_batch_sql": services._mark_overdue_batch_orm,
+        "_reminders_batch_sql": services._reminders_batch_orm,
+        "_evidence_insert_sql": services._evidence_insert_orm,
+    },
+}

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,7 +17,7 @@ from enterprises.models import ServiceContract
 from enterprises.services import contracts_terminate_for_revocation
 from providers.models import POOL_STATUSES, Provider, ProviderStatus
 from providers.services import provider_follow_cases, provider_revoke
-from tangshan_portal.audit import record_event
+from tangshan_portal.audit import record_event, record_state_logs
 from tangshan_portal.documents import issue_after_commit
 from tangshan_portal.grounds import ART13_CONSEQUENCE, Art13Ground, cite_art12, cite_art13
 from tangshan_portal.models import AuditEvent
@@ -356,46 +356,25 @@ SWEEP_BATCH = 5000
 
 
 def _mark_overdue(now):
-    """Set-based: one UPDATE and one bulk insert of state-log rows per batch, each batch its own
-    transaction. Rows are claimed with SKIP LOCKED, so a second sweep running at the same time takes other
-    rows or none, and a worker that dies mid-run leaves committed batches done and the rest for next time."""
+    """Set-based: each batch of SWEEP_BATCH cases is its own transaction, which marks them, writes a state-log
+    row and a notification for each, and one audit event naming them. Rows are claimed with SKIP LOCKED, so a
+    second sweep running at the same time takes other rows or none, and a worker that dies mid-run leaves
+    committed batches done and the rest for next time."""
     today = _local_today(now)
-    content_type = ContentType.objects.get_for_model(RectificationCase)
-    description = _("Deadline passed without an accepted rectification report")
+    # On PostgreSQL a batch is one statement: building 5,000 state logs and notifications as model instances
+    # cost more than writing them. Both write the same rows; the tests run on both databases.
+    mark_batch = _mark_overdue_batch_sql if connection.vendor == "postgresql" else _mark_overdue_batch_orm
     marked = 0
     last_id = 0
     while True:
         with transaction.atomic():
             # Keyset: each batch starts after the last one. Without it every claim re-walks the index entries
             # of the rows already updated (dead until vacuum), and the claims slow down as the run goes on.
-            rows = list(
-                RectificationCase.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(status__in=RUNNING_DEADLINE_STATUSES, deadline__lt=today, id__gt=last_id)
-                .order_by("id")
-                .values_list("id", "status", "provider__organisation_id", "document_number", "deadline")[:SWEEP_BATCH]
-            )
-            if not rows:
+            ids = mark_batch(now=now, today=today, after=last_id)
+            if not ids:
                 break
-            ids = [row[0] for row in rows]
-            last_id = ids[-1]
-            RectificationCase.objects.filter(id__in=ids, status__in=RUNNING_DEADLINE_STATUSES).update(
-                status=RectificationStatus.OVERDUE, overdue_at=now
-            )
-            StateLog.objects.bulk_create(
-                StateLog(
-                    timestamp=now,
-                    by=None,
-                    content_type=content_type,
-                    object_id=case_id,
-                    source_state=status,
-                    state=RectificationStatus.OVERDUE,
-                    transition="mark_overdue",
-                    description=description,
-                )
-                for case_id, status, _org, _number, _deadline in rows
-            )
-            # bulk_create sends no signal, so the audit chain gets one event naming the batch's cases rather than
-            # one per case: the sweep's query count stays the same for 2 cases as for 5,000.
+            # State logs written in bulk send no signal, so the audit chain gets one event naming the batch's
+            # cases rather than one per case: the sweep's query count stays the same for 2 cases as for 5,000.
             record_event(
                 AuditEvent.Action.TRANSITION,
                 username="evaluations.check_deadlines",
@@ -404,23 +383,124 @@ def _mark_overdue(now):
                 state=RectificationStatus.OVERDUE,
                 cases=ids,
             )
-            _bulk_notify(
-                [
-                    {
-                        "kind": "rectification_overdue",
-                        "recipient_organisation_id": org_id,
-                        "subject": _("Rectification overdue: %(number)s") % {"number": number},
-                        "body": _("The deadline %(deadline)s passed without an accepted rectification report.")
-                        % {"deadline": deadline},
-                        "link": f"/provider/cases/{case_id}/",
-                        "dedup_key": f"rectification:{case_id}:overdue",
-                    }
-                    for case_id, _status, org_id, number, deadline in rows
-                    if org_id is not None
-                ]
-            )
-            marked += len(ids)
+        last_id = ids[-1]
+        marked += len(ids)
     return marked
+
+
+def _overdue_description():
+    return _("Deadline passed without an accepted rectification report")
+
+
+def _overdue_subject(number):
+    return _("Rectification overdue: %(number)s") % {"number": number}
+
+
+def _overdue_body(deadline):
+    return _("The deadline %(deadline)s passed without an accepted rectification report.") % {"deadline": deadline}
+
+
+def _mark_overdue_batch_orm(*, now, today, after):
+    """Mark the next batch of overdue cases after id `after`; returns their ids in order."""
+    rows = list(
+        RectificationCase.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(status__in=RUNNING_DEADLINE_STATUSES, deadline__lt=today, id__gt=after)
+        .order_by("id")
+        .values_list("id", "status", "provider__organisation_id", "document_number", "deadline")[:SWEEP_BATCH]
+    )
+    if not rows:
+        return []
+    ids = [row[0] for row in rows]
+    RectificationCase.objects.filter(id__in=ids, status__in=RUNNING_DEADLINE_STATUSES).update(
+        status=RectificationStatus.OVERDUE, overdue_at=now
+    )
+    content_type = ContentType.objects.get_for_model(RectificationCase)
+    description = _overdue_description()
+    StateLog.objects.bulk_create(
+        StateLog(
+            timestamp=now,
+            by=None,
+            content_type=content_type,
+            object_id=case_id,
+            source_state=status,
+            state=RectificationStatus.OVERDUE,
+            transition="mark_overdue",
+            description=description,
+        )
+        for case_id, status, _org, _number, _deadline in rows
+    )
+    _bulk_notify(
+        [
+            {
+                "kind": "rectification_overdue",
+                "recipient_organisation_id": org_id,
+                "subject": _overdue_subject(number)[:200],
+                "body": _overdue_body(deadline),
+                "link": f"/provider/cases/{case_id}/",
+                "dedup_key": f"rectification:{case_id}:overdue",
+            }
+            for case_id, _status, org_id, number, deadline in rows
+            if org_id is not None
+        ]
+    )
+    return ids
+
+
+# The statements' texts are rendered in Python with these characters in place of each row's values, which the
+# statement then substitutes: the translation (and any "%%" in it) is applied exactly as on the ORM path.
+_SLOT, _SLOT_2 = "\x1f", "\x1e"
+
+# What _mark_overdue_batch_orm does, as one statement: claim (SKIP LOCKED, keyset), mark, state logs in case
+# order, notifications (a dedup key already written is a no-op, like bulk_create(ignore_conflicts=True)).
+_MARK_OVERDUE_BATCH_SQL = """
+WITH claimed AS (
+    SELECT id, status FROM evaluations_rectificationcase
+     WHERE status = ANY(%(running)s) AND deadline < %(today)s AND id > %(after)s
+     ORDER BY id LIMIT %(batch)s
+       FOR UPDATE SKIP LOCKED
+), marked AS (
+    UPDATE evaluations_rectificationcase c SET status = %(overdue)s, overdue_at = %(now)s
+      FROM claimed WHERE c.id = claimed.id AND c.status = ANY(%(running)s)
+    RETURNING c.id, claimed.status AS source_state, c.provider_id, c.document_number, c.deadline
+), logs AS (
+    INSERT INTO django_fsm_log_statelog
+        (timestamp, by_id, content_type_id, object_id, source_state, state, transition, description)
+    SELECT %(now)s, NULL, %(content_type)s, id, source_state, %(overdue)s, 'mark_overdue', %(description)s
+      FROM marked ORDER BY id
+), notes AS (
+    INSERT INTO portal_notification (kind, recipient_user_id, recipient_organisation_id, recipient_role, subject,
+        body, link, dedup_key, created_at, attempts, last_error)
+    SELECT 'rectification_overdue', NULL, p.organisation_id, '',
+           left(replace(%(subject)s, %(slot)s, coalesce(m.document_number, 'None')), 200),
+           replace(%(body)s, %(slot)s, to_char(m.deadline, 'YYYY-MM-DD')),
+           '/provider/cases/' || m.id || '/', 'rectification:' || m.id || ':overdue', %(created)s, 0, ''
+      FROM marked m JOIN providers_provider p ON p.id = m.provider_id
+     WHERE p.organisation_id IS NOT NULL
+     ORDER BY m.id
+    ON CONFLICT (dedup_key) DO NOTHING
+)
+SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM marked
+"""
+
+
+def _mark_overdue_batch_sql(*, now, today, after):
+    params = {
+        "running": [status.value for status in RUNNING_DEADLINE_STATUSES],
+        "today": today,
+        "after": after,
+        "batch": SWEEP_BATCH,
+        "overdue": RectificationStatus.OVERDUE.value,
+        "now": now,
+        "created": timezone.now(),
+        "content_type": ContentType.objects.get_for_model(RectificationCase).pk,
+        "description": _overdue_description(),
+        "subject": _overdue_subject(_SLOT),
+        "body": _overdue_body(_SLOT),
+        "slot": _SLOT,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_MARK_OVERDUE_BATCH_SQL, params)
+        return list(cursor.fetchone()[0])
 
 
 def _bulk_notify(rows):
@@ -434,41 +514,105 @@ def _create_reminders(now):
     is sent (a 7-day reminder two days before the deadline would be wrong), and the unique dedup key makes a
     repeated or concurrent sweep a no-op."""
     today = _local_today(now)
-    thresholds = sorted(set(settings.REMINDER_DAYS))
+    # As for marking overdue: one statement per batch on PostgreSQL, the ORM elsewhere, the same rows.
+    remind_batch = _reminders_batch_sql if connection.vendor == "postgresql" else _reminders_batch_orm
     created = 0
     lower = -1
-    for days in thresholds:
-        window = RectificationCase.objects.filter(
+    for days in sorted(set(settings.REMINDER_DAYS)):
+        last_id = 0
+        while True:
+            with transaction.atomic():
+                count, last_id = remind_batch(today=today, lower=lower, days=days, after=last_id)
+            if not count:
+                break
+            created += count
+        lower = days
+    return created
+
+
+def _reminder_subject(number, deadline):
+    return _("Reminder: rectification %(number)s is due on %(deadline)s") % {"number": number, "deadline": deadline}
+
+
+def _reminder_body(left):
+    return _("%(left)s day(s) left to submit your rectification report.") % {"left": left}
+
+
+def _reminders_batch_orm(*, today, lower, days, after):
+    """Remind the next batch of cases after id `after` whose deadline is more than `lower` and at most `days`
+    days away; returns (cases in the batch, the last one's id)."""
+    batch = list(
+        RectificationCase.objects.filter(
             status__in=RUNNING_DEADLINE_STATUSES,
             deadline__gt=today + timedelta(days=lower),
             deadline__lte=today + timedelta(days=days),
             provider__organisation__isnull=False,
-        ).values_list("id", "provider__organisation_id", "document_number", "deadline")
-        last_id = 0
-        while True:
-            batch = list(window.filter(id__gt=last_id).order_by("id")[:SWEEP_BATCH])
-            if not batch:
-                break
-            last_id = batch[-1][0]
-            with transaction.atomic():
-                _bulk_notify(
-                    [
-                        {
-                            "kind": "rectification_reminder",
-                            "recipient_organisation_id": org_id,
-                            "subject": _("Reminder: rectification %(number)s is due on %(deadline)s")
-                            % {"number": number, "deadline": deadline},
-                            "body": _("%(left)s day(s) left to submit your rectification report.")
-                            % {"left": (deadline - today).days},
-                            "link": f"/provider/cases/{case_id}/",
-                            "dedup_key": f"rectification:{case_id}:reminder:{deadline.isoformat()}:{days}",
-                        }
-                        for case_id, org_id, number, deadline in batch
-                    ]
-                )
-            created += len(batch)
-        lower = days
-    return created
+            id__gt=after,
+        )
+        .order_by("id")
+        .values_list("id", "provider__organisation_id", "document_number", "deadline")[:SWEEP_BATCH]
+    )
+    if not batch:
+        return 0, after
+    _bulk_notify(
+        [
+            {
+                "kind": "rectification_reminder",
+                "recipient_organisation_id": org_id,
+                "subject": _reminder_subject(number, deadline)[:200],
+                "body": _reminder_body((deadline - today).days),
+                "link": f"/provider/cases/{case_id}/",
+                "dedup_key": f"rectification:{case_id}:reminder:{deadline.isoformat()}:{days}",
+            }
+            for case_id, org_id, number, deadline in batch
+        ]
+    )
+    return len(batch), batch[-1][0]
+
+
+_REMINDERS_BATCH_SQL = """
+WITH due AS (
+    SELECT c.id, p.organisation_id, c.document_number, c.deadline
+      FROM evaluations_rectificationcase c JOIN providers_provider p ON p.id = c.provider_id
+     WHERE c.status = ANY(%(running)s) AND c.deadline > %(after_day)s AND c.deadline <= %(until_day)s
+       AND p.organisation_id IS NOT NULL AND c.id > %(after)s
+     ORDER BY c.id LIMIT %(batch)s
+), notes AS (
+    INSERT INTO portal_notification (kind, recipient_user_id, recipient_organisation_id, recipient_role, subject,
+        body, link, dedup_key, created_at, attempts, last_error)
+    SELECT 'rectification_reminder', NULL, organisation_id, '',
+           left(replace(replace(%(subject)s, %(slot)s, coalesce(document_number, 'None')), %(slot_2)s,
+                        to_char(deadline, 'YYYY-MM-DD')), 200),
+           replace(%(body)s, %(slot)s, (deadline - %(today)s::date)::text),
+           '/provider/cases/' || id || '/',
+           'rectification:' || id || ':reminder:' || to_char(deadline, 'YYYY-MM-DD') || ':' || %(days)s,
+           %(created)s, 0, ''
+      FROM due ORDER BY id
+    ON CONFLICT (dedup_key) DO NOTHING
+)
+SELECT count(*), coalesce(max(id), %(after)s) FROM due
+"""
+
+
+def _reminders_batch_sql(*, today, lower, days, after):
+    params = {
+        "running": [status.value for status in RUNNING_DEADLINE_STATUSES],
+        "today": today,
+        "after_day": today + timedelta(days=lower),
+        "until_day": today + timedelta(days=days),
+        "after": after,
+        "batch": SWEEP_BATCH,
+        "days": str(days),
+        "created": timezone.now(),
+        "subject": _reminder_subject(_SLOT, _SLOT_2),
+        "body": _reminder_body(_SLOT),
+        "slot": _SLOT,
+        "slot_2": _SLOT_2,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_REMINDERS_BATCH_SQL, params)
+        count, last_id = cursor.fetchone()
+    return count, last_id
 
 
 def deadlines_check(*, now=None):
@@ -562,44 +706,179 @@ def engine_findings(*, now=None):
     return findings
 
 
+ENGINE_BATCH = 1000
+
+
 def engine_run(*, now=None):
     """Turn findings into revocation proposals: at most one open proposal per provider and ground (a
     database constraint), and none when every piece of evidence was already weighed by an earlier proposal
-    on the same ground (a dismissal is not re-proposed until something new happens). Never revokes."""
+    on the same ground (a dismissal is not re-proposed until something new happens). Never revokes.
+
+    Set-based: the proposals of a run are written ENGINE_BATCH at a time, each batch one transaction with a
+    fixed number of statements (plus the audit chain's event for each proposal's state-log row)."""
     now = now or timezone.now()
-    created = []
     findings = engine_findings(now=now)
     if not findings:
-        return created
-    open_keys = set(
-        RevocationCase.objects.filter(status=RevocationStatus.PROPOSED).values_list("provider_id", "ground")
-    )
+        return []
+    open_keys = _open_proposal_keys()
     weighed = {}
-    for provider_id, ground, ct_id, object_id in Evidence.objects.filter(revocation_case__isnull=False).values_list(
-        "revocation_case__provider_id", "revocation_case__ground", "content_type_id", "object_id"
-    ):
+    for provider_id, ground, ct_id, object_id in Evidence.objects.filter(
+        revocation_case__isnull=False, revocation_case__provider_id__in={provider_id for provider_id, _g in findings}
+    ).values_list("revocation_case__provider_id", "revocation_case__ground", "content_type_id", "object_id"):
         weighed.setdefault((provider_id, ground), set()).add((ct_id, object_id))
-    providers = Provider.objects.in_bulk({provider_id for provider_id, _ground in findings})
+    content_types = {}
+    due = []
     for (provider_id, ground), (text, evidence) in sorted(findings.items()):
         if (provider_id, ground) in open_keys:
             continue
-        keys = {(ContentType.objects.get_for_model(model).pk, pk) for model, pk in evidence}
+        keys = set()
+        for model, pk in evidence:
+            if model not in content_types:
+                content_types[model] = ContentType.objects.get_for_model(model).pk
+            keys.add((content_types[model], pk))
         if keys and keys <= weighed.get((provider_id, ground), set()):
             continue
+        due.append((provider_id, ground, text, keys))
+    if not due:
+        return []
+    providers = Provider.objects.in_bulk({provider_id for provider_id, *_rest in due})
+    created = []
+    for start in range(0, len(due), ENGINE_BATCH):
+        batch = due[start : start + ENGINE_BATCH]
         try:
             with transaction.atomic():
-                proposal = _propose(
-                    provider=providers[provider_id],
-                    ground=ground,
-                    finding=text,
-                    by=None,
-                    evidence_keys=keys,
-                    now=now,
-                )
+                created += _engine_propose_batch(batch, providers=providers, now=now)
         except IntegrityError:
-            continue  # a concurrent sweep created it first: the constraint keeps it to one
-        created.append(proposal)
+            # A concurrent sweep proposed some of these first: the constraint keeps it to one. The rest one by one.
+            for provider_id, ground, text, keys in batch:
+                try:
+                    with transaction.atomic():
+                        proposal = _propose(
+                            provider=providers[provider_id],
+                            ground=ground,
+                            finding=text,
+                            by=None,
+                            evidence_keys=keys,
+                            now=now,
+                        )
+                except IntegrityError:
+                    continue
+                created.append(proposal)
     return created
+
+
+def _open_proposal_keys():
+    """(provider id, ground) of the open proposals. Read without a lock: a concurrent sweep may add one before
+    this run writes its own, which the constraint then refuses (engine_run)."""
+    return set(RevocationCase.objects.filter(status=RevocationStatus.PROPOSED).values_list("provider_id", "ground"))
+
+
+def _engine_propose_batch(batch, *, providers, now):
+    """What _propose does for one engine proposal, for many at once: the proposals, their state-log rows (and
+    audit events), their evidence and both notifications of each."""
+    due_at = now + timedelta(days=settings.WARNING_REPLY_DAYS)
+    proposals = RevocationCase.objects.bulk_create(
+        [
+            RevocationCase(
+                provider=providers[provider_id],
+                ground=ground,
+                finding=text,
+                source=RevocationCase.Source.ENGINE,
+                proposed_by=None,
+                proposed_at=now,
+                statement_due_at=due_at,
+            )
+            for provider_id, ground, text, _keys in batch
+        ]
+    )
+    content_type = ContentType.objects.get_for_model(RevocationCase)
+    logs = StateLog.objects.bulk_create(
+        [
+            StateLog(
+                content_type=content_type,
+                object_id=proposal.pk,
+                by=None,
+                source_state=None,
+                state=RevocationStatus.PROPOSED,
+                transition="create",
+                description=_("Proposed by the rule engine"),
+            )
+            for proposal in proposals
+        ]
+    )
+    # bulk_create sends no post_save signal: the audit chain's event for each row, as the signal would write it.
+    record_state_logs(logs)
+    _evidence_insert(
+        [
+            (proposal.pk, ct, pk)
+            for proposal, (_provider_id, _ground, _text, keys) in zip(proposals, batch, strict=True)
+            for ct, pk in sorted(keys)
+        ]
+    )
+    due = timezone.localtime(due_at).strftime("%Y-%m-%d %H:%M")
+    notifications = []
+    for proposal in proposals:
+        provider = proposal.provider
+        if provider.organisation_id:
+            notifications.append(
+                {
+                    "kind": "revocation_proposed",
+                    "recipient_organisation_id": provider.organisation_id,
+                    "subject": _("Notice of proposed revocation of your qualification")[:200],
+                    "body": _(
+                        "Ground: %(ground)s\nFinding: %(finding)s\nConsequence if approved: %(consequence)s\n"
+                        "You may state your case in the portal until %(due)s."
+                    )
+                    % {
+                        "ground": cite_art13(proposal.ground),
+                        "finding": proposal.finding,
+                        "consequence": ART13_CONSEQUENCE,
+                        "due": due,
+                    },
+                    "link": f"/provider/revocations/{proposal.pk}/",
+                    "dedup_key": f"revocation:{proposal.pk}:proposed"[:120],
+                }
+            )
+        notifications.append(
+            {
+                "kind": "revocation_proposed_staff",
+                "recipient_role": Role.OFFICER,
+                "subject": (_("Revocation proposal: %(provider)s") % {"provider": provider.name})[:200],
+                "body": f"{cite_art13(proposal.ground)}\n{proposal.finding}",
+                "link": f"/admin/evaluations/revocationcase/{proposal.pk}/change/",
+                "dedup_key": f"revocation:{proposal.pk}:staff"[:120],
+            }
+        )
+    _bulk_notify(notifications)
+    return proposals
+
+
+def _evidence_insert(rows):
+    """(revocation case id, content type id, object id) rows; a row already there is left as it is."""
+    if rows:
+        (_evidence_insert_sql if connection.vendor == "postgresql" else _evidence_insert_orm)(rows)
+
+
+def _evidence_insert_orm(rows):
+    Evidence.objects.bulk_create(
+        [Evidence(revocation_case_id=case, content_type_id=ct, object_id=pk) for case, ct, pk in rows],
+        ignore_conflicts=True,
+    )
+
+
+def _evidence_insert_sql(rows):
+    # Three arrays instead of a model instance and four bound parameters per row (an engine run can cite every
+    # overdue case of the city), sent as array literals: the driver's adaptation of a list of ints cost more
+    # than the insert.
+    columns = ["{" + ",".join(map(str, column)) + "}" for column in zip(*rows, strict=True)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO evaluations_evidence (revocation_case_id, content_type_id, object_id, note) "
+            "SELECT case_id, ct_id, object_id, '' "
+            "FROM unnest(%s::bigint[], %s::integer[], %s::bigint[]) AS r(case_id, ct_id, object_id) "
+            "ON CONFLICT DO NOTHING",
+            columns,
+        )
 
 
 def _propose(*, provider, ground, finding, by, evidence_keys, now):

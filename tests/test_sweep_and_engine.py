@@ -314,23 +314,26 @@ def test_a_sweep_that_dies_mid_run_keeps_finished_batches_and_the_next_run_compl
         for _ in range(5):
             ordered_case(provider=ProviderFactory(), officer=officer)
     monkeypatch.setattr(services, "SWEEP_BATCH", 2)
-    real_notify = services._bulk_notify
+    real_record_event = services.record_event
     calls = {"n": 0}
 
-    def dies_on_the_second_batch(rows):
+    def dies_on_the_second_batch(*args, **kwargs):
+        # The batch's audit event is its last write, on every database (one statement on PostgreSQL, the ORM on
+        # SQLite): the worker dies after the batch's cases, logs and notifications were written, before commit.
         calls["n"] += 1
         if calls["n"] == 2:
             raise SystemExit("worker killed")
-        real_notify(rows)
+        return real_record_event(*args, **kwargs)
 
-    monkeypatch.setattr(services, "_bulk_notify", dies_on_the_second_batch)
+    monkeypatch.setattr(services, "record_event", dies_on_the_second_batch)
     with travel(at(2026, 4, 15)), pytest.raises(SystemExit):
         services.deadlines_check()
     statuses = list(RectificationCase.objects.values_list("status", flat=True))
     assert statuses.count(RectificationStatus.OVERDUE) == 2  # the first batch committed, the second rolled back
     assert StateLog.objects.filter(transition="mark_overdue").count() == 2
+    assert Notification.objects.filter(kind="rectification_overdue").count() == 2
 
-    monkeypatch.setattr(services, "_bulk_notify", real_notify)
+    monkeypatch.setattr(services, "record_event", real_record_event)
     with travel(at(2026, 4, 15, 11)):
         services.deadlines_check()
     assert set(RectificationCase.objects.values_list("status", flat=True)) == {RectificationStatus.OVERDUE}
@@ -350,3 +353,216 @@ def test_the_schedule_lag_check_reads_contracts_in_a_fixed_number_of_queries(dja
     with django_assert_num_queries(2):
         lagging = list(lagging_contracts(today=date(2026, 5, 1), providers=Provider.objects.all()))
     assert len(lagging) == 5
+
+
+def test_marking_overdue_writes_the_same_rows_on_every_database(officer):
+    """PostgreSQL marks each batch in one SQL statement, SQLite through the ORM; the tests run on both, and this
+    one pins every field the sweep writes for a case: its status, state-log row, notification and audit event."""
+    from django.utils.translation import gettext
+
+    from providers.models import Provider
+    from tangshan_portal.roles import Role
+    from tests.factories import ProviderFactory
+
+    with travel(at(2026, 3, 2, 9)):
+        running = ordered_case(provider=ProviderFactory(), officer=officer, deadline=date(2026, 3, 20))
+        returned = ordered_case(provider=ProviderFactory(), officer=officer, deadline=date(2026, 3, 25))
+        unreachable = ordered_case(provider=ProviderFactory(), officer=officer, deadline=date(2026, 3, 25))
+        later = ordered_case(provider=ProviderFactory(), officer=officer, deadline=date(2026, 3, 31))
+    with travel(at(2026, 3, 10, 9)):
+        staff = UserFactory(role=Role.PROVIDER, organisation=returned.provider.organisation)
+        returned = services.rectification_respond(case=returned, by=staff, report="已整改")
+        returned = services.rectification_return(case=returned, by=officer, reason="材料不全")
+    Provider.objects.filter(pk=unreachable.provider_id).update(organisation=None)
+
+    now = at(2026, 3, 26, 1, 30)
+    with travel(now):
+        assert services._mark_overdue(now) == 3
+
+    cases = dict(RectificationCase.objects.values_list("id", "status"))
+    overdue = sorted([running.pk, returned.pk, unreachable.pk])
+    assert {pk for pk, status in cases.items() if status == RectificationStatus.OVERDUE} == set(overdue)
+    assert cases[later.pk] == RectificationStatus.RECTIFYING
+    assert set(RectificationCase.objects.filter(pk__in=overdue).values_list("overdue_at", flat=True)) == {now}
+
+    logs = StateLog.objects.filter(transition="mark_overdue").order_by("id")
+    assert [
+        (log.object_id, log.content_type.model, log.by_id, log.source_state, log.state, log.timestamp) for log in logs
+    ] == [
+        (running.pk, "rectificationcase", None, "rectifying", "overdue", now),
+        (returned.pk, "rectificationcase", None, "returned", "overdue", now),
+        (unreachable.pk, "rectificationcase", None, "rectifying", "overdue", now),
+    ]
+    assert {log.description for log in logs} == {gettext("Deadline passed without an accepted rectification report")}
+
+    notices = Notification.objects.filter(kind="rectification_overdue").order_by("id")
+    assert [
+        (
+            n.recipient_organisation_id,
+            n.recipient_user_id,
+            n.recipient_role,
+            n.subject,
+            n.body,
+            n.link,
+            n.dedup_key,
+            n.attempts,
+            n.sent_at,
+        )
+        for n in notices
+    ] == [
+        (
+            case.provider.organisation_id,
+            None,
+            "",
+            gettext("Rectification overdue: %(number)s") % {"number": case.document_number},
+            gettext("The deadline %(deadline)s passed without an accepted rectification report.")
+            % {"deadline": case.deadline},
+            f"/provider/cases/{case.pk}/",
+            f"rectification:{case.pk}:overdue",
+            0,
+            None,
+        )
+        for case in (running, returned)  # the provider without an organisation has no one to tell
+    ]
+    assert running.document_number in notices[0].subject and "2026-03-20" in notices[0].body
+
+    event = AuditEvent.objects.get(detail__transition="mark_overdue")
+    assert (event.object_type, event.detail["cases"], event.detail["state"]) == (
+        "evaluations.RectificationCase",
+        overdue,
+        "overdue",
+    )
+    with travel(now):
+        assert services._mark_overdue(now) == 0
+
+
+def test_each_engine_proposal_gets_its_log_audit_event_evidence_and_notifications(officer, settings):
+    """The engine writes its proposals in bulk; each must still look as one written alone (`_propose`) would."""
+    from django.utils.translation import gettext
+
+    from tangshan_portal.grounds import cite_art13
+    from tangshan_portal.roles import Role
+    from tests.factories import ProviderFactory
+
+    first, second = ProviderFactory(), ProviderFactory()
+    with travel(at(2026, 3, 2)):
+        cases = {
+            provider.pk: [ordered_case(provider=provider, officer=officer, finding=f"问题{n}") for n in range(3)]
+            for provider in (first, second)
+        }
+    now = at(2026, 3, 5, 10)
+    with travel(now):
+        proposals = services.engine_run(now=now)
+
+    assert [(p.provider_id, p.ground, p.source, p.proposed_by_id, p.proposed_at) for p in proposals] == [
+        (first.pk, Art13Ground.RECTIFICATION, "engine", None, now),
+        (second.pk, Art13Ground.RECTIFICATION, "engine", None, now),
+    ]
+    for proposal in proposals:
+        stored = RevocationCase.objects.get(pk=proposal.pk)
+        assert stored.status == RevocationStatus.PROPOSED
+        assert stored.statement_due_at == now + timedelta(days=settings.WARNING_REPLY_DAYS)
+        assert sorted(stored.evidence.values_list("object_id", flat=True)) == sorted(
+            case.pk for case in cases[stored.provider_id]
+        )
+        log = StateLog.objects.for_(stored).get()
+        assert (log.transition, log.state, log.source_state, log.by_id, log.description) == (
+            "create",
+            "proposed",
+            None,
+            None,
+            gettext("Proposed by the rule engine"),
+        )
+        event = AuditEvent.objects.get(detail__state_log=log.pk)
+        assert (event.object_type, event.object_id, event.detail["transition"]) == (
+            "evaluations.RevocationCase",
+            str(stored.pk),
+            "create",
+        )
+        notice = Notification.objects.get(dedup_key=f"revocation:{stored.pk}:proposed")
+        assert (notice.kind, notice.recipient_organisation_id, notice.link) == (
+            "revocation_proposed",
+            stored.provider.organisation_id,
+            f"/provider/revocations/{stored.pk}/",
+        )
+        assert stored.finding in notice.body and cite_art13(stored.ground) in notice.body
+        staff = Notification.objects.get(dedup_key=f"revocation:{stored.pk}:staff")
+        assert (staff.kind, staff.recipient_role, staff.recipient_organisation_id, staff.body) == (
+            "revocation_proposed_staff",
+            Role.OFFICER,
+            None,
+            f"{cite_art13(stored.ground)}\n{stored.finding}",
+        )
+        assert stored.provider.name in staff.subject
+
+
+def test_a_proposal_written_by_a_concurrent_sweep_is_skipped_and_the_others_are_written(officer, monkeypatch):
+    """Two sweeps at once: the other one wrote a proposal after this one read the open proposals. This run's batch
+    hits the one-open-proposal constraint, rolls back and is written again one proposal at a time, skipping it."""
+    from tests.factories import ProviderFactory
+
+    first, second = ProviderFactory(), ProviderFactory()
+    with travel(at(2026, 3, 2)):
+        for provider in (first, second):
+            for n in range(3):
+                ordered_case(provider=provider, officer=officer, finding=f"问题{n}")
+    with travel(at(2026, 3, 5, 9)):
+        RevocationCase.objects.create(
+            provider=first,
+            ground=Art13Ground.RECTIFICATION,
+            finding="另一次巡检提出",
+            source=RevocationCase.Source.ENGINE,
+            proposed_at=timezone.now(),
+            statement_due_at=timezone.now() + timedelta(days=5),
+        )
+    monkeypatch.setattr(services, "_open_proposal_keys", set)  # read before the other sweep committed
+
+    with travel(at(2026, 3, 5, 10)):
+        proposals = services.engine_run()
+    assert [p.provider_id for p in proposals] == [second.pk]
+    assert sorted(RevocationCase.objects.values_list("provider_id", flat=True)) == [first.pk, second.pk]
+    # Nothing of the rolled-back batch is left: one log, one pair of notices and the evidence of the new one.
+    assert StateLog.objects.filter(transition="create", state="proposed").count() == 1
+    assert Notification.objects.filter(kind__startswith="revocation_proposed").count() == 2
+    assert set(Evidence.objects.filter(revocation_case__isnull=False).values_list("revocation_case", flat=True)) == {
+        proposals[0].pk
+    }
+
+
+def test_reminders_write_the_same_rows_on_every_database(officer):
+    """Like marking overdue, a batch of reminders is one statement on PostgreSQL and the ORM on SQLite."""
+    from django.utils.translation import gettext
+
+    from providers.models import Provider
+    from tests.factories import ProviderFactory
+
+    with travel(at(2026, 3, 2, 9)):
+        soon = ordered_case(provider=ProviderFactory(), officer=officer, deadline=date(2026, 3, 27))
+        tomorrow = ordered_case(provider=ProviderFactory(), officer=officer, deadline=date(2026, 3, 21))
+        unreachable = ordered_case(provider=ProviderFactory(), officer=officer, deadline=date(2026, 3, 22))
+        ordered_case(provider=ProviderFactory(), officer=officer, deadline=date(2026, 3, 31))  # not yet
+    Provider.objects.filter(pk=unreachable.provider_id).update(organisation=None)
+
+    now = at(2026, 3, 20, 8)
+    with travel(now):
+        assert services._create_reminders(now) == 2
+        assert services._create_reminders(now) == 2  # written again as no-ops
+
+    reminders = Notification.objects.filter(kind="rectification_reminder").order_by("id")
+    assert [
+        (n.recipient_organisation_id, n.recipient_user_id, n.recipient_role, n.subject, n.body, n.link, n.dedup_key)
+        for n in reminders
+    ] == [
+        (
+            case.provider.organisation_id,
+            None,
+            "",
+            gettext("Reminder: rectification %(number)s is due on %(deadline)s")
+            % {"number": case.document_number, "deadline": case.deadline},
+            gettext("%(left)s day(s) left to submit your rectification report.") % {"left": left},
+            f"/provider/cases/{case.pk}/",
+            f"rectification:{case.pk}:reminder:{case.deadline.isoformat()}:{days}",
+        )
+        for case, left, days in ((tomorrow, 1, 1), (soon, 7, 7))
+    ]
+    assert "2026-03-21" in reminders[0].subject and tomorrow.document_number in reminders[0].subject
