@@ -290,12 +290,7 @@ def _rows(response, where):
     return len(listed.object_list if where == "page" else listed)
 
 
-def _cases():
-    for name in PAGES:
-        yield pytest.param(name, id=name)
-
-
-@pytest.mark.parametrize("name", _cases())
+@pytest.mark.parametrize("name", list(PAGES))
 def test_list_page_queries_do_not_grow_with_its_rows(name, w, client):
     path, who, make_row, where = PAGES[name]
     if who is not None:
