@@ -98,6 +98,8 @@ def bench_env(url, *, redis_url, media_root, key, cache_seconds=600):
         "DJANGO_SECRET_KEY": "bench-" + "x" * 60,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,testserver",
         "DJANGO_SECURE_SSL_REDIRECT": "0",
+        # As docker-compose.yml runs it: one PostgreSQL connection per worker kept between requests.
+        "DATABASE_CONN_MAX_AGE": "60",
         "DJANGO_MEDIA_ROOT": str(media_root),
         # The access line of every request is written as in production (to /dev/null for the servers).
         "DJANGO_LOG_LEVEL": "INFO",

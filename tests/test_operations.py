@@ -345,7 +345,7 @@ def test_gunicorn_config_defaults(monkeypatch):
     config = _gunicorn_config(monkeypatch, DJANGO_DEBUG="0")
     assert config.workers == 2 * len(os.sched_getaffinity(0)) + 1
     assert config.bind == ["0.0.0.0:8000"]
-    assert config.max_requests == 1000 and config.max_requests_jitter == 100
+    assert config.max_requests == 5000 and config.max_requests_jitter == 2500
     assert config.graceful_timeout == 30 and config.timeout == 60
     assert config.worker_tmp_dir == ("/dev/shm" if os.path.isdir("/dev/shm") else None)  # noqa: S108
     formatter = config.logconfig_dict["formatters"]["portal"]["()"]
