@@ -306,21 +306,6 @@ def search_paths(rng):
 # --- Measurements in the process ---------------------------------------------------------------------------------
 
 
-def officer():
-    from django.contrib.auth.models import Group
-
-    from tangshan_portal.models import Organisation, User
-    from tangshan_portal.roles import Role
-
-    bureau, _ = Organisation.objects.get_or_create(name="基准测试工信局", defaults={"kind": Organisation.Kind.BUREAU})
-    user, _ = User.objects.get_or_create(
-        username="bench_scale_officer",
-        defaults={"full_name": "基准测试", "organisation": bureau, "is_staff": True},
-    )
-    user.groups.add(Group.objects.get(name=Role.OFFICER.value))
-    return User.objects.get(pk=user.pk)
-
-
 def timed_get(client, path, repeat):
     from django.db import connection
 
@@ -535,7 +520,9 @@ def measure_size(scale, args, server, url, env_for):
     for row in size["search"].values():
         row["p99_vs_bare"] = round(row["p99_ms"] / size["search"]["bare"]["p99_ms"], 1)
 
-    user = officer()
+    from imports import bench_user
+
+    user = bench_user()  # an officer (bench/imports.py)
     print("  admin lists", flush=True)
     size["admin"] = admin_lists(user, rng)
     print("  dossier PDF", flush=True)

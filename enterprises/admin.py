@@ -1,17 +1,13 @@
-from functools import reduce
-from operator import or_
-
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.text import smart_split, unescape_string_literal
 from django.utils.translation import gettext_lazy as _
 
-from tangshan_portal.admin import ScopedAdminMixin
+from tangshan_portal.admin import RelatedSearchMixin, ScopedAdminMixin
 from tangshan_portal.imports import RegistryImportExportMixin
 from tangshan_portal.masking import PersonalDataAdminMixin, mask_name, mask_phone
 from tangshan_portal.services import attachments_of
@@ -29,34 +25,6 @@ from .models import (
 )
 from .resources import PilotEnterpriseResource, ServiceContractResource
 from .selectors_contracts import FLAGGED_PRICE_Q, contract_attachments
-
-
-class RelatedSearchMixin:
-    """The admin search with the columns of a related record (`provider__name`) matched in a subquery on its
-    ids instead of a join. Django joins the related tables and ORs the columns of all of them, which PostgreSQL
-    can only answer by joining every row (seconds at 100k cases or 500k contracts); `provider_id IN (…)` reads
-    the related rows from their trigram indexes and the list from its own order. The same matches as Django's
-    search: every word must match one of the columns, `icontains`. Only for plain search_fields whose related
-    part follows a foreign key (no `=`, `^`, `@` prefixes, no reverse or many-to-many relations)."""
-
-    def get_search_results(self, request, queryset, search_term):
-        own, related = [], {}
-        for field in self.get_search_fields(request):
-            relation, _sep, rest = field.partition("__")
-            if rest:
-                related.setdefault(relation, []).append(rest)
-            else:
-                own.append(field)
-        for bit in smart_split(search_term):
-            if bit.startswith(('"', "'")) and bit[0] == bit[-1]:
-                bit = unescape_string_literal(bit)
-            conditions = [Q(**{f"{field}__icontains": bit}) for field in own]
-            for relation, lookups in related.items():
-                model = self.model._meta.get_field(relation).related_model
-                matching = model._base_manager.filter(reduce(or_, [Q(**{f"{f}__icontains": bit}) for f in lookups]))
-                conditions.append(Q(**{f"{relation}__in": matching.values("pk")}))
-            queryset = queryset.filter(reduce(or_, conditions))
-        return queryset, False
 
 
 @admin.register(PilotEnterprise)

@@ -24,10 +24,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from enterprises.admin import RelatedSearchMixin
 from enterprises.selectors import contracts_visible_to
 from providers.models import Provider
-from tangshan_portal.admin import ReadOnlyAdmin, ScopedAdminMixin
+from tangshan_portal.admin import ReadOnlyAdmin, RelatedSearchMixin, ScopedAdminMixin
 from tangshan_portal.admin_actions import (  # noqa: F401 (CaseAction and the mixin are used by other apps too)
     CaseAction,
     ServiceActionAdminMixin,
